@@ -1,0 +1,9 @@
+/* The registry of subcommands. One line per command; the command lives in cmd_<name>.c. */
+#include "cli.h"
+
+#include "commands.h"
+
+const struct mtb_cli_command mtb_cli_commands[] = {
+	{ "verdict", "judge one test point against OIML R 49 (the results engine)", MTB_CMD_VERDICT_USAGE, mtb_cmd_verdict },
+	{ 0 },
+};

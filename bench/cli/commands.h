@@ -1,0 +1,8 @@
+/* Entry points and usage texts of the subcommands, one pair per cmd_<name>.c. */
+#ifndef MTB_CLI_COMMANDS_H
+#define MTB_CLI_COMMANDS_H
+
+int mtb_cmd_verdict(int argc, char **argv);
+extern const char MTB_CMD_VERDICT_USAGE[];
+
+#endif
