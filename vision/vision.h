@@ -1,0 +1,51 @@
+/* meterbench vision: pixels -> numbers, with a confidence, refusing rather than guessing.
+ *
+ * The public API of the vision library. Images come in as core image buffers; OpenCV stays
+ * behind vision's private extern "C" wrapper. Every decision (voting, roll-over, confidence,
+ * refusal) is made in C. */
+#ifndef MTB_VISION_VISION_H
+#define MTB_VISION_VISION_H
+
+#include "core/err.h"
+#include "core/image.h"
+
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One reading of a roller digit or a pointer: a position on the circle [0, 10).
+ * For a digit, 2.9 = the roller shows 2 on its way to 3; for a pointer, the dial position in
+ * divisions, clockwise from 0. */
+struct mtb_reading {
+	bool refused;          /* true: value is meaningless, reason says why */
+	double value;          /* [0, 10) */
+	double confidence;     /* [0, 1] */
+	char reason[96];       /* set when refused */
+};
+
+struct mtb_vision;         /* loaded models and reader settings; one per thread */
+
+/* Loads the models from model_dir (NULL: the built-in default, vision/models/ of the source
+ * tree or $MTB_MODEL_DIR). */
+int mtb_vision_create(struct mtb_vision **out, const char *model_dir, struct mtb_errbuf *eb);
+void mtb_vision_destroy(struct mtb_vision *v);
+
+/* Reads one roller-digit crop / one pointer sub-dial crop (any size, 1, 3 or 4 channels). */
+int mtb_vision_read_digit(struct mtb_vision *v, const struct mtb_image *crop, struct mtb_reading *out);
+int mtb_vision_read_needle(struct mtb_vision *v, const struct mtb_image *crop, struct mtb_reading *out);
+
+/* Decodes an image file (JPEG, PNG, ...) into a core image (BGR). MTB_ERR_ARG with a reason in
+ * eb for anything that is not a decodable image of sane size ("cannot decode image"). */
+int mtb_image_load(const char *path, struct mtb_image **out, struct mtb_errbuf *eb);
+/* The same from bytes in memory (a camera's JPEG). */
+int mtb_image_decode(const void *data, size_t len, struct mtb_image **out, struct mtb_errbuf *eb);
+/* Encodes to JPEG (quality 1-100) into a malloc'd buffer. */
+int mtb_image_encode_jpeg(const struct mtb_image *img, int quality, unsigned char **out, size_t *len,
+			  struct mtb_errbuf *eb);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
