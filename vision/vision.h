@@ -36,7 +36,12 @@ void mtb_vision_destroy(struct mtb_vision *v);
 int mtb_vision_read_digit(struct mtb_vision *v, const struct mtb_image *crop, struct mtb_reading *out);
 int mtb_vision_read_needle(struct mtb_vision *v, const struct mtb_image *crop, struct mtb_reading *out);
 
-/* Decodes an image file (JPEG, PNG, ...) into a core image (BGR). MTB_ERR_ARG with a reason in
+/* Reads the dimensions from the header of a JPEG, PNG or BMP file in memory, without decoding.
+ * MTB_ERR_ARG ("cannot decode image: ...") for any other format, a corrupt header, or a size
+ * of zero or above MTB_IMAGE_MAX_PIXELS. A pure function: every image passes here first. */
+int mtb_image_probe(const void *data, size_t len, int *width, int *height, struct mtb_errbuf *eb);
+
+/* Decodes an image file (JPEG, PNG, BMP) into a core image (BGR). MTB_ERR_ARG with a reason in
  * eb for anything that is not a decodable image of sane size ("cannot decode image"). */
 int mtb_image_load(const char *path, struct mtb_image **out, struct mtb_errbuf *eb);
 /* The same from bytes in memory (a camera's JPEG). */

@@ -1,0 +1,177 @@
+// meterbench vision: the one OpenCV wrapper (see cv_wrap_priv.h). Every entry point catches
+// every exception and turns it into an enum mtb_err with a reason in eb.
+#include "cv_wrap_priv.h"
+
+#include <opencv2/core.hpp>
+#include <opencv2/dnn.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <vector>
+
+struct mtb_cvw_net {
+	cv::dnn::Net net;
+};
+
+namespace {
+
+int fail(struct mtb_errbuf *eb, int err, const char *what, const char *detail)
+{
+	return mtb_errbuf_set(eb, err, "%s: %s", what, detail);
+}
+
+// Catches what a body may throw. OpenCV messages are multi-line; keep the first line.
+template <typename F> int guarded(struct mtb_errbuf *eb, const char *what, F body)
+{
+	try {
+		return body();
+	} catch (const cv::Exception &e) {
+		std::string m = e.err.empty() ? e.what() : e.err;
+		size_t nl = m.find('\n');
+		if (nl != std::string::npos)
+			m.resize(nl);
+		return fail(eb, e.code == cv::Error::StsNoMem ? MTB_ERR_NOMEM : MTB_ERR_ARG, what, m.c_str());
+	} catch (const std::bad_alloc &) {
+		return fail(eb, MTB_ERR_NOMEM, what, "out of memory");
+	} catch (const std::exception &e) {
+		return fail(eb, MTB_ERR_ARG, what, e.what());
+	} catch (...) {
+		return fail(eb, MTB_ERR_ARG, what, "unknown exception");
+	}
+}
+
+// A header over the caller's pixels; no copy.
+cv::Mat view(const struct mtb_image *img)
+{
+	int type = img->channels == 1 ? CV_8UC1 : img->channels == 3 ? CV_8UC3 : CV_8UC4;
+	return cv::Mat(img->height, img->width, type, img->data, img->stride);
+}
+
+bool image_ok(const struct mtb_image *img)
+{
+	return img && img->data && img->width > 0 && img->height > 0 &&
+	       (img->channels == 1 || img->channels == 3 || img->channels == 4) &&
+	       (long)img->width * img->height <= MTB_IMAGE_MAX_PIXELS &&
+	       img->stride >= (size_t)img->width * (size_t)img->channels;
+}
+
+} // namespace
+
+extern "C" int mtb_cvw_decode_bgr(const void *data, size_t len, int expect_w, int expect_h,
+				  struct mtb_image **out, struct mtb_errbuf *eb)
+{
+	return guarded(eb, "cannot decode image", [&]() -> int {
+		if (!data || len == 0 || len > (size_t)INT32_MAX)
+			return fail(eb, MTB_ERR_ARG, "cannot decode image", "empty or oversized buffer");
+		cv::Mat buf(1, (int)len, CV_8UC1, const_cast<void *>(data));
+		cv::Mat m = cv::imdecode(buf, cv::IMREAD_COLOR);
+		if (m.empty() || m.type() != CV_8UC3)
+			return fail(eb, MTB_ERR_ARG, "cannot decode image", "decoder found no picture");
+		if (m.cols != expect_w || m.rows != expect_h)
+			return fail(eb, MTB_ERR_ARG, "cannot decode image", "decoded size differs from the header");
+		struct mtb_image *img;
+		int rc = mtb_image_create(&img, m.cols, m.rows, 3);
+		if (rc != MTB_OK)
+			return fail(eb, rc, "cannot decode image", mtb_strerror(rc));
+		for (int y = 0; y < m.rows; y++)
+			std::memcpy(mtb_image_row(img, y), m.ptr(y), (size_t)m.cols * 3);
+		*out = img;
+		return MTB_OK;
+	});
+}
+
+extern "C" int mtb_cvw_encode_jpeg(const struct mtb_image *img, int quality, unsigned char **out, size_t *len,
+				   struct mtb_errbuf *eb)
+{
+	return guarded(eb, "cannot encode JPEG", [&]() -> int {
+		if (!image_ok(img))
+			return fail(eb, MTB_ERR_ARG, "cannot encode JPEG", "bad image");
+		cv::Mat src = view(img);
+		cv::Mat bgr;
+		if (img->channels == 4)
+			cv::cvtColor(src, bgr, cv::COLOR_BGRA2BGR);
+		else
+			bgr = src;
+		std::vector<unsigned char> bytes;
+		std::vector<int> params{ cv::IMWRITE_JPEG_QUALITY, quality };
+		if (!cv::imencode(".jpg", bgr, bytes, params) || bytes.empty())
+			return fail(eb, MTB_ERR_ARG, "cannot encode JPEG", "encoder failed");
+		unsigned char *p = static_cast<unsigned char *>(std::malloc(bytes.size()));
+		if (!p)
+			return fail(eb, MTB_ERR_NOMEM, "cannot encode JPEG", "out of memory");
+		std::memcpy(p, bytes.data(), bytes.size());
+		*out = p;
+		*len = bytes.size();
+		return MTB_OK;
+	});
+}
+
+extern "C" int mtb_cvw_resize_bgr(const struct mtb_image *img, int dst_w, int dst_h, unsigned char *dst,
+				  struct mtb_errbuf *eb)
+{
+	return guarded(eb, "cannot resize image", [&]() -> int {
+		if (!image_ok(img) || dst_w <= 0 || dst_h <= 0 || !dst)
+			return fail(eb, MTB_ERR_ARG, "cannot resize image", "bad image");
+		cv::Mat src = view(img);
+		cv::Mat bgr;
+		if (img->channels == 1)
+			cv::cvtColor(src, bgr, cv::COLOR_GRAY2BGR);
+		else if (img->channels == 4)
+			cv::cvtColor(src, bgr, cv::COLOR_BGRA2BGR);
+		else
+			bgr = src;
+		cv::Mat out(dst_h, dst_w, CV_8UC3, dst);
+		cv::resize(bgr, out, cv::Size(dst_w, dst_h), 0, 0, cv::INTER_AREA);
+		if (out.data != dst)   // resize must have written into the caller's buffer
+			return fail(eb, MTB_ERR_STATE, "cannot resize image", "buffer reallocated");
+		return MTB_OK;
+	});
+}
+
+extern "C" int mtb_cvw_net_load(const char *onnx_path, struct mtb_cvw_net **out, struct mtb_errbuf *eb)
+{
+	return guarded(eb, "cannot load model", [&]() -> int {
+		mtb_cvw_net *n = new mtb_cvw_net;
+		try {
+			n->net = cv::dnn::readNetFromONNX(onnx_path);
+			if (n->net.empty()) {
+				delete n;
+				return fail(eb, MTB_ERR_ARG, "cannot load model", onnx_path);
+			}
+			n->net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+			n->net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+		} catch (...) {
+			delete n;
+			throw;
+		}
+		*out = n;
+		return MTB_OK;
+	});
+}
+
+extern "C" void mtb_cvw_net_destroy(struct mtb_cvw_net *net)
+{
+	delete net;
+}
+
+extern "C" int mtb_cvw_net_run(struct mtb_cvw_net *net, const float *input, int c, int h, int w,
+			       float *out, size_t out_len, struct mtb_errbuf *eb)
+{
+	return guarded(eb, "network failed", [&]() -> int {
+		if (!net || !input || !out)
+			return fail(eb, MTB_ERR_ARG, "network failed", "null argument");
+		int dims[4] = { 1, c, h, w };
+		cv::Mat blob(4, dims, CV_32F, const_cast<float *>(input));
+		net->net.setInput(blob);
+		cv::Mat res = net->net.forward();
+		if (res.type() != CV_32F || res.total() != out_len)
+			return fail(eb, MTB_ERR_RANGE, "network failed", "unexpected output size");
+		cv::Mat flat = res.reshape(1, 1);
+		std::memcpy(out, flat.ptr<float>(0), out_len * sizeof(float));
+		return MTB_OK;
+	});
+}
