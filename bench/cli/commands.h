@@ -5,4 +5,7 @@
 int mtb_cmd_verdict(int argc, char **argv);
 extern const char MTB_CMD_VERDICT_USAGE[];
 
+int mtb_cmd_audit(int argc, char **argv);
+extern const char MTB_CMD_AUDIT_USAGE[];
+
 #endif

@@ -93,3 +93,18 @@ TEST(Json, DoublesAlwaysLookLikeNumbersWithAPoint)
 	EXPECT_EQ(json_of([](FILE *f) { mtb_json_double(f, 3125); }), "3125.0");
 	EXPECT_EQ(json_of([](FILE *f) { mtb_json_double(f, 1.0 / 0.0); }), "null");
 }
+
+#include "core/sha256.h"
+
+TEST(Sha256, KnownVectors)
+{
+	char hex[65];
+	ASSERT_EQ(mtb_sha256_hex("", 0, hex), MTB_OK);
+	EXPECT_STREQ(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	ASSERT_EQ(mtb_sha256_hex("abc", 3, hex), MTB_OK);
+	EXPECT_STREQ(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	const void *parts[] = { "a", "bc" };
+	size_t lens[] = { 1, 2 };
+	ASSERT_EQ(mtb_sha256_hex_parts(parts, lens, 2, hex), MTB_OK);
+	EXPECT_STREQ(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}

@@ -1,0 +1,638 @@
+#include "bench/records.h"
+
+#include "core/sha256.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+struct mtb_records {
+	sqlite3 *db;
+};
+
+static const char SCHEMA[] =
+	"CREATE TABLE IF NOT EXISTS sessions ("
+	"  id TEXT PRIMARY KEY, started_unix_s INTEGER NOT NULL, plan_name TEXT NOT NULL,"
+	"  plan_text TEXT NOT NULL, bench_name TEXT, standard TEXT NOT NULL, mode TEXT NOT NULL,"
+	"  reading TEXT NOT NULL, operator TEXT, reference_name TEXT, reference_serial TEXT,"
+	"  cert_number TEXT, cert_valid_until TEXT, reference_yaml TEXT,"
+	"  status TEXT NOT NULL DEFAULT 'running', finished_unix_s INTEGER, bench_time_s REAL);"
+	"CREATE TABLE IF NOT EXISTS meters ("
+	"  session_id TEXT NOT NULL REFERENCES sessions(id), position INTEGER NOT NULL,"
+	"  serial TEXT NOT NULL, type TEXT NOT NULL, PRIMARY KEY (session_id, position));"
+	"CREATE TABLE IF NOT EXISTS points ("
+	"  session_id TEXT NOT NULL REFERENCES sessions(id), point_index INTEGER NOT NULL,"
+	"  position INTEGER NOT NULL, name TEXT NOT NULL, flow_lph REAL NOT NULL,"
+	"  actual_ul INTEGER NOT NULL, indicated_ul INTEGER NOT NULL, error_ppm INTEGER NOT NULL,"
+	"  mpe_ppm INTEGER NOT NULL, u_exp_ppm INTEGER NOT NULL, zone TEXT NOT NULL,"
+	"  verdict TEXT NOT NULL, start_method TEXT NOT NULL, budget_json TEXT, corrections_json TEXT,"
+	"  PRIMARY KEY (session_id, point_index, position),"
+	"  FOREIGN KEY (session_id, position) REFERENCES meters(session_id, position));"
+	"CREATE TABLE IF NOT EXISTS samples ("
+	"  session_id TEXT NOT NULL REFERENCES sessions(id), point_index INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL, t_mono_us INTEGER NOT NULL, totaliser_ul INTEGER NOT NULL,"
+	"  flow_lph REAL NOT NULL, temp_mdegc INTEGER NOT NULL, pressure_pa INTEGER NOT NULL,"
+	"  PRIMARY KEY (session_id, point_index, seq));"
+	"CREATE TABLE IF NOT EXISTS readings ("
+	"  session_id TEXT NOT NULL REFERENCES sessions(id), point_index INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL, position INTEGER NOT NULL, phase TEXT NOT NULL,"
+	"  t_mono_us INTEGER NOT NULL, volume_ul INTEGER NOT NULL, confidence REAL NOT NULL,"
+	"  image_sha256 TEXT REFERENCES evidence(sha256), PRIMARY KEY (session_id, point_index, seq));"
+	"CREATE TABLE IF NOT EXISTS evidence ("
+	"  sha256 TEXT PRIMARY KEY, mime TEXT NOT NULL, bytes BLOB NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS audit ("
+	"  seq INTEGER PRIMARY KEY, session_id TEXT NOT NULL, t_unix_s INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL, point_index INTEGER, payload TEXT NOT NULL,"
+	"  prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
+	/* The log is append-only for this software; the hash chain detects what others do. */
+	"CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit"
+	"  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+	"CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"
+	"  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;";
+
+static const char GENESIS[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+static int db_err(struct mtb_records *r, struct mtb_errbuf *eb, const char *what)
+{
+	return mtb_errbuf_set(eb, MTB_ERR_IO, "records: %s: %s", what, sqlite3_errmsg(r->db));
+}
+
+int mtb_records_open(const char *path, struct mtb_records **out, struct mtb_errbuf *eb)
+{
+	*out = NULL;
+	struct mtb_records *r = calloc(1, sizeof *r);
+	if (!r)
+		return MTB_ERR_NOMEM;
+	if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+		int rc = mtb_errbuf_set(eb, MTB_ERR_IO, "records: %s: %s", path, r->db ? sqlite3_errmsg(r->db) : "cannot open");
+		sqlite3_close(r->db);
+		free(r);
+		return rc;
+	}
+	sqlite3_busy_timeout(r->db, 5000);
+	char *msg = NULL;
+	/* WAL: readers (the live view, an auditor) never block the run; synchronous=FULL so that a
+	 * committed point survives power loss, not just a crash of the process. */
+	const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
+	if (sqlite3_exec(r->db, pragmas, NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(r->db, SCHEMA, NULL, NULL, &msg) != SQLITE_OK) {
+		int rc = mtb_errbuf_set(eb, MTB_ERR_IO, "records: %s: %s", path, msg ? msg : "schema");
+		sqlite3_free(msg);
+		sqlite3_close(r->db);
+		free(r);
+		return rc;
+	}
+	*out = r;
+	return MTB_OK;
+}
+
+void mtb_records_close(struct mtb_records *r)
+{
+	if (!r)
+		return;
+	sqlite3_close(r->db);
+	free(r);
+}
+
+/* ---- a growable text buffer for canonical records ------------------------------------- */
+
+struct text {
+	char *s;
+	size_t len, cap;
+	bool failed;
+};
+
+static void text_add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void text_add(struct text *t, const char *fmt, ...)
+{
+	if (t->failed)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (t->len + (size_t)n + 1 > t->cap) {
+		size_t cap = (t->cap ? t->cap * 2 : 1024) + (size_t)n;
+		char *s = realloc(t->s, cap);
+		if (!s) {
+			t->failed = true;
+			return;
+		}
+		t->s = s;
+		t->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
+	va_end(ap);
+	t->len += (size_t)n;
+}
+
+/* Text fields are written length-prefixed so that no content can forge a field boundary. */
+static void text_field(struct text *t, const char *key, const char *v)
+{
+	v = v ? v : "";
+	text_add(t, "%s=%zu:%s\n", key, strlen(v), v);
+}
+
+/* Doubles with 17 significant digits: they read back bit for bit. */
+static void canon_point(struct text *t, const char *sid, int idx, sqlite3_stmt *st)
+{
+	/* st columns: position, name, flow_lph, actual_ul, indicated_ul, error_ppm, mpe_ppm,
+	 * u_exp_ppm, zone, verdict, start_method, budget_json, corrections_json */
+	text_add(t, "point %s %d %d\n", sid, idx, sqlite3_column_int(st, 0));
+	text_field(t, "name", (const char *)sqlite3_column_text(st, 1));
+	text_add(t, "flow_lph=%.17g\nactual_ul=%lld\nindicated_ul=%lld\nerror_ppm=%lld\nmpe_ppm=%d\nu_exp_ppm=%d\n",
+		 sqlite3_column_double(st, 2), (long long)sqlite3_column_int64(st, 3),
+		 (long long)sqlite3_column_int64(st, 4), (long long)sqlite3_column_int64(st, 5),
+		 sqlite3_column_int(st, 6), sqlite3_column_int(st, 7));
+	text_field(t, "zone", (const char *)sqlite3_column_text(st, 8));
+	text_field(t, "verdict", (const char *)sqlite3_column_text(st, 9));
+	text_field(t, "start", (const char *)sqlite3_column_text(st, 10));
+	text_field(t, "budget", (const char *)sqlite3_column_text(st, 11));
+	text_field(t, "corrections", (const char *)sqlite3_column_text(st, 12));
+}
+
+/* The canonical text of everything recorded for one point of a session, derived from the
+ * tables: what the point's audit entry seals, and what verification re-derives. */
+static int canon_point_all(struct mtb_records *r, const char *sid, int idx, struct text *t)
+{
+	static const char *const Q[] = {
+		"SELECT position, name, flow_lph, actual_ul, indicated_ul, error_ppm, mpe_ppm, u_exp_ppm,"
+		" zone, verdict, start_method, budget_json, corrections_json FROM points"
+		" WHERE session_id=?1 AND point_index=?2 ORDER BY position",
+		"SELECT seq, t_mono_us, totaliser_ul, flow_lph, temp_mdegc, pressure_pa FROM samples"
+		" WHERE session_id=?1 AND point_index=?2 ORDER BY seq",
+		"SELECT seq, position, phase, t_mono_us, volume_ul, confidence, image_sha256 FROM readings"
+		" WHERE session_id=?1 AND point_index=?2 ORDER BY seq",
+	};
+	for (int q = 0; q < 3; q++) {
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(r->db, Q[q], -1, &st, NULL) != SQLITE_OK)
+			return MTB_ERR_IO;
+		sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, idx);
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (q == 0) {
+				canon_point(t, sid, idx, st);
+			} else if (q == 1) {
+				text_add(t, "sample %d t=%lld tot=%lld flow=%.17g temp=%d p=%d\n", sqlite3_column_int(st, 0),
+					 (long long)sqlite3_column_int64(st, 1), (long long)sqlite3_column_int64(st, 2),
+					 sqlite3_column_double(st, 3), sqlite3_column_int(st, 4), sqlite3_column_int(st, 5));
+			} else {
+				text_add(t, "reading %d pos=%d t=%lld vol=%lld conf=%.17g\n", sqlite3_column_int(st, 0),
+					 sqlite3_column_int(st, 1), (long long)sqlite3_column_int64(st, 3),
+					 (long long)sqlite3_column_int64(st, 4), sqlite3_column_double(st, 5));
+				text_field(t, "phase", (const char *)sqlite3_column_text(st, 2));
+				text_field(t, "image", (const char *)sqlite3_column_text(st, 6));
+			}
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return MTB_ERR_IO;
+	}
+	return t->failed ? MTB_ERR_NOMEM : MTB_OK;
+}
+
+static int canon_session(struct mtb_records *r, const char *sid, struct text *t)
+{
+	sqlite3_stmt *st;
+	const char *q = "SELECT started_unix_s, plan_name, plan_text, bench_name, standard, mode, reading, operator,"
+			" reference_name, reference_serial, cert_number, cert_valid_until, reference_yaml"
+			" FROM sessions WHERE id=?1";
+	if (sqlite3_prepare_v2(r->db, q, -1, &st, NULL) != SQLITE_OK)
+		return MTB_ERR_IO;
+	sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return MTB_ERR_NOTFOUND;
+	}
+	static const char *const names[] = { NULL, "plan", "plan_text", "bench", "standard", "mode", "reading",
+					     "operator", "reference", "reference_serial", "cert", "cert_valid_until",
+					     "reference_yaml" };
+	text_add(t, "session %s started=%lld\n", sid, (long long)sqlite3_column_int64(st, 0));
+	for (int i = 1; i <= 12; i++)
+		text_field(t, names[i], (const char *)sqlite3_column_text(st, i));
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(r->db, "SELECT position, serial, type FROM meters WHERE session_id=?1 ORDER BY position",
+			       -1, &st, NULL) != SQLITE_OK)
+		return MTB_ERR_IO;
+	sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		text_add(t, "meter %d\n", sqlite3_column_int(st, 0));
+		text_field(t, "serial", (const char *)sqlite3_column_text(st, 1));
+		text_field(t, "type", (const char *)sqlite3_column_text(st, 2));
+	}
+	sqlite3_finalize(st);
+	return t->failed ? MTB_ERR_NOMEM : MTB_OK;
+}
+
+static int chain_hash(int64_t seq, const char *sid, const char *kind, const char *payload, const char *prev,
+		      char hex[65])
+{
+	char head[160];
+	int n = snprintf(head, sizeof head, "%lld|%s|%s|", (long long)seq, sid, kind);
+	const void *parts[] = { prev, "|", head, payload };
+	size_t lens[] = { strlen(prev), 1, (size_t)n, strlen(payload) };
+	return mtb_sha256_hex_parts(parts, lens, 4, hex);
+}
+
+/* Appends one audit entry (inside the caller's transaction). */
+static int audit_append(struct mtb_records *r, const char *sid, const char *kind, int point_index,
+			const char *payload, struct mtb_errbuf *eb)
+{
+	sqlite3_stmt *st;
+	char prev[65] = "";
+	int64_t seq = 1;
+	if (sqlite3_prepare_v2(r->db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return db_err(r, eb, "audit");
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		seq = sqlite3_column_int64(st, 0) + 1;
+		snprintf(prev, sizeof prev, "%s", (const char *)sqlite3_column_text(st, 1));
+	} else {
+		snprintf(prev, sizeof prev, "%s", GENESIS);
+	}
+	sqlite3_finalize(st);
+	char hash[65];
+	if (chain_hash(seq, sid, kind, payload, prev, hash) != MTB_OK)
+		return mtb_errbuf_set(eb, MTB_ERR_NOMEM, "records: hashing failed");
+	if (sqlite3_prepare_v2(r->db, "INSERT INTO audit (seq, session_id, t_unix_s, kind, point_index, payload,"
+				      " prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", -1, &st, NULL) != SQLITE_OK)
+		return db_err(r, eb, "audit");
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_text(st, 2, sid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
+	sqlite3_bind_text(st, 4, kind, -1, SQLITE_STATIC);
+	if (point_index >= 0)
+		sqlite3_bind_int(st, 5, point_index);
+	else
+		sqlite3_bind_null(st, 5);
+	sqlite3_bind_text(st, 6, payload, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, prev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, hash, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? MTB_OK : db_err(r, eb, "audit");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int begin(struct mtb_records *r, struct mtb_errbuf *eb)
+{
+	return sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? MTB_OK : db_err(r, eb, "begin");
+}
+
+static int finish_tx(struct mtb_records *r, int rc, struct mtb_errbuf *eb)
+{
+	if (rc == MTB_OK) {
+		if (sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+			return MTB_OK;
+		rc = db_err(r, eb, "commit");
+	}
+	sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/* Runs one prepared INSERT with its parameters bound by the caller's callback. */
+#define STEP_OR_FAIL(st, what) \
+	do { \
+		int s_ = sqlite3_step(st); \
+		sqlite3_finalize(st); \
+		if (s_ != SQLITE_DONE) \
+			return db_err(r, eb, what); \
+	} while (0)
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int insert_session(struct mtb_records *r, const char *sid, const struct mtb_session_info *in,
+			  const struct mtb_meter_record *meters, int n_meters, struct mtb_errbuf *eb)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(r->db, "INSERT INTO sessions (id, started_unix_s, plan_name, plan_text, bench_name,"
+				      " standard, mode, reading, operator, reference_name, reference_serial, cert_number,"
+				      " cert_valid_until, reference_yaml) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_err(r, eb, "session");
+	bind_text(st, 1, sid);
+	sqlite3_bind_int64(st, 2, in->started_unix_s);
+	bind_text(st, 3, in->plan_name ? in->plan_name : "");
+	bind_text(st, 4, in->plan_text ? in->plan_text : "");
+	bind_text(st, 5, in->bench_name);
+	bind_text(st, 6, in->standard ? in->standard : "");
+	bind_text(st, 7, in->mode ? in->mode : "");
+	bind_text(st, 8, in->reading ? in->reading : "");
+	bind_text(st, 9, in->operator_name);
+	bind_text(st, 10, in->reference_name);
+	bind_text(st, 11, in->reference_serial);
+	bind_text(st, 12, in->cert_number);
+	bind_text(st, 13, in->cert_valid_until);
+	bind_text(st, 14, in->reference_yaml);
+	STEP_OR_FAIL(st, "session");
+	for (int i = 0; i < n_meters; i++) {
+		if (sqlite3_prepare_v2(r->db, "INSERT INTO meters (session_id, position, serial, type) VALUES (?1,?2,?3,?4)",
+				       -1, &st, NULL) != SQLITE_OK)
+			return db_err(r, eb, "meter");
+		bind_text(st, 1, sid);
+		sqlite3_bind_int(st, 2, meters[i].position);
+		bind_text(st, 3, meters[i].serial ? meters[i].serial : "");
+		bind_text(st, 4, meters[i].type_name ? meters[i].type_name : "");
+		STEP_OR_FAIL(st, "meter");
+	}
+	return MTB_OK;
+}
+
+int mtb_records_session_begin(struct mtb_records *r, const struct mtb_session_info *info,
+			      const struct mtb_meter_record *meters, int n_meters,
+			      char id[MTB_SESSION_ID_LEN + 1], struct mtb_errbuf *eb)
+{
+	unsigned char rnd[4] = { 0 };
+	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+		return mtb_errbuf_set(eb, MTB_ERR_IO, "records: no randomness for a session id");
+	time_t now = (time_t)info->started_unix_s;
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	snprintf(id, MTB_SESSION_ID_LEN + 1, "%04d%02d%02dT%02d%02d%02dZ-%02x%02x%02x%02x", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, rnd[0], rnd[1], rnd[2], rnd[3]);
+	int rc = begin(r, eb);
+	if (rc != MTB_OK)
+		return rc;
+	rc = insert_session(r, id, info, meters, n_meters, eb);
+	if (rc == MTB_OK) {
+		struct text t = { 0 };
+		rc = canon_session(r, id, &t);
+		if (rc == MTB_OK)
+			rc = audit_append(r, id, "session-begin", -1, t.s, eb);
+		else
+			mtb_errbuf_set(eb, rc, "records: cannot read back the session");
+		free(t.s);
+	}
+	return finish_tx(r, rc, eb);
+}
+
+int mtb_records_evidence_put(struct mtb_records *r, const void *data, size_t len, const char *mime,
+			     char sha256_hex[65], struct mtb_errbuf *eb)
+{
+	if (mtb_sha256_hex(data, len, sha256_hex) != MTB_OK)
+		return mtb_errbuf_set(eb, MTB_ERR_NOMEM, "records: hashing failed");
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(r->db, "INSERT OR IGNORE INTO evidence (sha256, mime, bytes) VALUES (?1, ?2, ?3)", -1,
+			       &st, NULL) != SQLITE_OK)
+		return db_err(r, eb, "evidence");
+	sqlite3_bind_text(st, 1, sha256_hex, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, mime ? mime : "application/octet-stream", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob64(st, 3, data, len, SQLITE_STATIC);
+	STEP_OR_FAIL(st, "evidence");
+	return MTB_OK;
+}
+
+static int session_status(struct mtb_records *r, const char *sid, char *status, size_t n)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(r->db, "SELECT status FROM sessions WHERE id=?1", -1, &st, NULL) != SQLITE_OK)
+		return MTB_ERR_IO;
+	sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+	int rc = MTB_ERR_NOTFOUND;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(status, n, "%s", (const char *)sqlite3_column_text(st, 0));
+		rc = MTB_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int insert_point_rows(struct mtb_records *r, const char *sid, int idx, const struct mtb_point_record *res,
+			     int n_res, const struct mtb_sample_record *sam, int n_sam,
+			     const struct mtb_reading_record *rd, int n_rd, struct mtb_errbuf *eb)
+{
+	sqlite3_stmt *st;
+	for (int i = 0; i < n_res; i++) {
+		const struct mtb_point_record *p = &res[i];
+		if (sqlite3_prepare_v2(r->db, "INSERT INTO points (session_id, point_index, position, name, flow_lph,"
+					      " actual_ul, indicated_ul, error_ppm, mpe_ppm, u_exp_ppm, zone, verdict,"
+					      " start_method, budget_json, corrections_json)"
+					      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)", -1, &st, NULL) != SQLITE_OK)
+			return db_err(r, eb, "point");
+		bind_text(st, 1, sid);
+		sqlite3_bind_int(st, 2, idx);
+		sqlite3_bind_int(st, 3, p->position);
+		bind_text(st, 4, p->point_name ? p->point_name : "");
+		sqlite3_bind_double(st, 5, p->flow_lph);
+		sqlite3_bind_int64(st, 6, p->actual_ul);
+		sqlite3_bind_int64(st, 7, p->indicated_ul);
+		sqlite3_bind_int64(st, 8, p->error_ppm);
+		sqlite3_bind_int(st, 9, p->mpe_ppm);
+		sqlite3_bind_int(st, 10, p->u_exp_ppm);
+		bind_text(st, 11, p->zone ? p->zone : "");
+		bind_text(st, 12, p->verdict ? p->verdict : "");
+		bind_text(st, 13, p->start_method ? p->start_method : "");
+		bind_text(st, 14, p->budget_json);
+		bind_text(st, 15, p->corrections_json);
+		STEP_OR_FAIL(st, "point");
+	}
+	for (int i = 0; i < n_sam; i++) {
+		if (sqlite3_prepare_v2(r->db, "INSERT INTO samples (session_id, point_index, seq, t_mono_us, totaliser_ul,"
+					      " flow_lph, temp_mdegc, pressure_pa) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)", -1, &st,
+				       NULL) != SQLITE_OK)
+			return db_err(r, eb, "sample");
+		bind_text(st, 1, sid);
+		sqlite3_bind_int(st, 2, idx);
+		sqlite3_bind_int(st, 3, i);
+		sqlite3_bind_int64(st, 4, sam[i].t_mono_us);
+		sqlite3_bind_int64(st, 5, sam[i].totaliser_ul);
+		sqlite3_bind_double(st, 6, sam[i].flow_lph);
+		sqlite3_bind_int(st, 7, sam[i].temp_mdegc);
+		sqlite3_bind_int(st, 8, sam[i].pressure_pa);
+		STEP_OR_FAIL(st, "sample");
+	}
+	for (int i = 0; i < n_rd; i++) {
+		if (sqlite3_prepare_v2(r->db, "INSERT INTO readings (session_id, point_index, seq, position, phase, t_mono_us,"
+					      " volume_ul, confidence, image_sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)", -1,
+				       &st, NULL) != SQLITE_OK)
+			return db_err(r, eb, "reading");
+		bind_text(st, 1, sid);
+		sqlite3_bind_int(st, 2, idx);
+		sqlite3_bind_int(st, 3, i);
+		sqlite3_bind_int(st, 4, rd[i].position);
+		bind_text(st, 5, rd[i].phase ? rd[i].phase : "");
+		sqlite3_bind_int64(st, 6, rd[i].t_mono_us);
+		sqlite3_bind_int64(st, 7, rd[i].volume_ul);
+		sqlite3_bind_double(st, 8, rd[i].confidence);
+		bind_text(st, 9, rd[i].image_sha256);
+		STEP_OR_FAIL(st, "reading");
+	}
+	return MTB_OK;
+}
+
+int mtb_records_point_commit(struct mtb_records *r, const char *sid, int point_index,
+			     const struct mtb_point_record *results, int n_results,
+			     const struct mtb_sample_record *samples, int n_samples,
+			     const struct mtb_reading_record *readings, int n_readings, struct mtb_errbuf *eb)
+{
+	int rc = begin(r, eb);
+	if (rc != MTB_OK)
+		return rc;
+	char status[32];
+	rc = session_status(r, sid, status, sizeof status);
+	if (rc == MTB_ERR_NOTFOUND)
+		rc = mtb_errbuf_set(eb, MTB_ERR_NOTFOUND, "records: no session %s", sid);
+	else if (rc == MTB_OK && strcmp(status, "running") != 0)
+		rc = mtb_errbuf_set(eb, MTB_ERR_STATE, "records: session %s is %s", sid, status);
+	else if (rc == MTB_OK) {
+		int done = mtb_records_points_done(r, sid, eb);
+		if (done < 0)
+			rc = done;
+		else if (point_index != done)
+			rc = mtb_errbuf_set(eb, MTB_ERR_STATE, "records: session %s has %d points, cannot record point %d",
+					    sid, done, point_index);
+	}
+	if (rc == MTB_OK)
+		rc = insert_point_rows(r, sid, point_index, results, n_results, samples, n_samples, readings, n_readings, eb);
+	if (rc == MTB_OK) {
+		struct text t = { 0 };
+		rc = canon_point_all(r, sid, point_index, &t);
+		if (rc == MTB_OK)
+			rc = audit_append(r, sid, "point", point_index, t.s ? t.s : "", eb);
+		else
+			mtb_errbuf_set(eb, rc, "records: cannot read back point %d", point_index);
+		free(t.s);
+	}
+	return finish_tx(r, rc, eb);
+}
+
+int mtb_records_points_done(struct mtb_records *r, const char *sid, struct mtb_errbuf *eb)
+{
+	char status[32];
+	int rc = session_status(r, sid, status, sizeof status);
+	if (rc == MTB_ERR_NOTFOUND)
+		return mtb_errbuf_set(eb, MTB_ERR_NOTFOUND, "records: no session %s", sid);
+	if (rc != MTB_OK)
+		return db_err(r, eb, "session");
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(r->db, "SELECT COUNT(*) FROM audit WHERE session_id=?1 AND kind='point'", -1, &st, NULL) != SQLITE_OK)
+		return db_err(r, eb, "points");
+	sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+	int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	return n >= 0 ? n : db_err(r, eb, "points");
+}
+
+int mtb_records_session_finish(struct mtb_records *r, const char *sid, const char *status, double bench_time_s,
+			       struct mtb_errbuf *eb)
+{
+	if (strcmp(status, "complete") != 0 && strcmp(status, "aborted") != 0)
+		return mtb_errbuf_set(eb, MTB_ERR_ARG, "records: status must be complete or aborted, got '%s'", status);
+	int rc = begin(r, eb);
+	if (rc != MTB_OK)
+		return rc;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(r->db, "UPDATE sessions SET status=?2, finished_unix_s=?3, bench_time_s=?4"
+				      " WHERE id=?1 AND status='running'", -1, &st, NULL) != SQLITE_OK)
+		return finish_tx(r, db_err(r, eb, "finish"), eb);
+	bind_text(st, 1, sid);
+	bind_text(st, 2, status);
+	sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
+	sqlite3_bind_double(st, 4, bench_time_s);
+	rc = sqlite3_step(st) == SQLITE_DONE ? MTB_OK : db_err(r, eb, "finish");
+	sqlite3_finalize(st);
+	if (rc == MTB_OK && sqlite3_changes(r->db) != 1)
+		rc = mtb_errbuf_set(eb, MTB_ERR_STATE, "records: session %s is not running", sid);
+	if (rc == MTB_OK) {
+		char payload[128];
+		snprintf(payload, sizeof payload, "status=%s\nbench_time_s=%.17g\n", status, bench_time_s);
+		rc = audit_append(r, sid, "session-end", -1, payload, eb);
+	}
+	return finish_tx(r, rc, eb);
+}
+
+static int verify_fail(struct mtb_audit_report *rep, struct mtb_errbuf *eb, int64_t seq, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int verify_fail(struct mtb_audit_report *rep, struct mtb_errbuf *eb, int64_t seq, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(rep->problem, sizeof rep->problem, fmt, ap);
+	va_end(ap);
+	rep->first_bad_seq = seq;
+	return mtb_errbuf_set(eb, MTB_ERR_PROTO, "audit entry %lld: %s", (long long)seq, rep->problem);
+}
+
+int mtb_records_audit_verify(struct mtb_records *r, struct mtb_audit_report *rep, struct mtb_errbuf *eb)
+{
+	memset(rep, 0, sizeof *rep);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(r->db, "SELECT seq, session_id, kind, point_index, payload, prev_hash, hash FROM audit"
+				      " ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+		return db_err(r, eb, "audit");
+	char prev[65];
+	snprintf(prev, sizeof prev, "%s", GENESIS);
+	int64_t expect_seq = 1;
+	int rc = MTB_OK;
+	while (rc == MTB_OK && sqlite3_step(st) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(st, 0);
+		const char *sid = (const char *)sqlite3_column_text(st, 1);
+		const char *kind = (const char *)sqlite3_column_text(st, 2);
+		const char *payload = (const char *)sqlite3_column_text(st, 4);
+		const char *prev_hash = (const char *)sqlite3_column_text(st, 5);
+		const char *hash = (const char *)sqlite3_column_text(st, 6);
+		char h[65];
+		rep->entries++;
+		if (seq != expect_seq) {
+			rc = verify_fail(rep, eb, seq, "sequence gap: expected %lld (an entry was removed)", (long long)expect_seq);
+			break;
+		}
+		if (!prev_hash || strcmp(prev_hash, prev) != 0) {
+			rc = verify_fail(rep, eb, seq, "does not chain to the entry before it");
+			break;
+		}
+		if (chain_hash(seq, sid ? sid : "", kind ? kind : "", payload ? payload : "", prev, h) != MTB_OK ||
+		    !hash || strcmp(h, hash) != 0) {
+			rc = verify_fail(rep, eb, seq, "its hash does not match its content (the entry was altered)");
+			break;
+		}
+		/* The tables must still say what the entry sealed. */
+		struct text t = { 0 };
+		int crc = MTB_OK;
+		if (kind && strcmp(kind, "point") == 0) {
+			crc = canon_point_all(r, sid, sqlite3_column_int(st, 3), &t);
+			rep->points++;
+		} else if (kind && strcmp(kind, "session-begin") == 0) {
+			crc = canon_session(r, sid, &t);
+		}
+		if (crc != MTB_OK)
+			rc = verify_fail(rep, eb, seq, "the recorded %s cannot be read back", kind);
+		else if (t.s && strcmp(t.s, payload ? payload : "") != 0)
+			rc = verify_fail(rep, eb, seq, "the recorded %s of session %s differs from what was sealed", kind, sid);
+		free(t.s);
+		snprintf(prev, sizeof prev, "%s", hash);
+		expect_seq++;
+	}
+	sqlite3_finalize(st);
+	if (rc != MTB_OK)
+		return rc;
+	/* Evidence is stored by content: re-hash every blob. */
+	if (sqlite3_prepare_v2(r->db, "SELECT sha256, bytes FROM evidence", -1, &st, NULL) != SQLITE_OK)
+		return db_err(r, eb, "evidence");
+	while (rc == MTB_OK && sqlite3_step(st) == SQLITE_ROW) {
+		char h[65];
+		const char *sha = (const char *)sqlite3_column_text(st, 0);
+		const void *b = sqlite3_column_blob(st, 1);
+		size_t n = (size_t)sqlite3_column_bytes(st, 1);
+		rep->evidence++;
+		if (mtb_sha256_hex(b ? b : "", n, h) != MTB_OK || !sha || strcmp(h, sha) != 0) {
+			snprintf(rep->problem, sizeof rep->problem, "evidence %s: content does not match its hash", sha ? sha : "?");
+			rep->first_bad_seq = -1;
+			rc = mtb_errbuf_set(eb, MTB_ERR_PROTO, "%s", rep->problem);
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}

@@ -1,0 +1,127 @@
+/* meterbench bench: the records of verification sessions in one SQLite file (WAL).
+ *
+ * Everything a result stands on is kept: the session (plan text, reference and certificate,
+ * operator), the meters, every point with its raw reference samples and dial readings, evidence
+ * images stored by content hash, and an append-only audit log whose entries are chained by
+ * SHA-256 so that any later alteration of a recorded point or of the log itself is detected
+ * (`meterbench audit verify`). Each point is committed in one transaction together with its
+ * audit entry: a crash loses at most the point in progress.
+ *
+ * The interface is the records layer of the bench: the backend (SQLite now) can change behind it. */
+#ifndef MTB_BENCH_RECORDS_H
+#define MTB_BENCH_RECORDS_H
+
+#include "core/err.h"
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mtb_records;
+
+#define MTB_SESSION_ID_LEN 32   /* "20261123T010518Z-3f9a1c2b" fits with room */
+
+struct mtb_session_info {
+	const char *plan_name;
+	const char *plan_text;          /* the plan file as run, kept verbatim */
+	const char *bench_name;
+	const char *standard;           /* "OIML R49:2013" */
+	const char *mode;               /* verification | in-service | dispute */
+	const char *reading;            /* camera | manual */
+	const char *operator_name;
+	const char *reference_name;
+	const char *reference_serial;
+	const char *cert_number;
+	const char *cert_valid_until;   /* YYYY-MM-DD */
+	const char *reference_yaml;     /* the certificate file as used, kept verbatim */
+	int64_t started_unix_s;
+};
+
+struct mtb_meter_record {
+	int position;
+	const char *serial;
+	const char *type_name;
+};
+
+struct mtb_sample_record {          /* one reference-meter sample */
+	int64_t t_mono_us;
+	int64_t totaliser_ul;
+	double flow_lph;
+	int32_t temp_mdegc;
+	int32_t pressure_pa;
+};
+
+struct mtb_reading_record {         /* one dial reading of one meter */
+	int position;
+	const char *phase;              /* "start" | "end" */
+	int64_t t_mono_us;
+	int64_t volume_ul;
+	double confidence;
+	const char *image_sha256;       /* evidence image, stored with mtb_records_evidence_put; or NULL */
+};
+
+struct mtb_point_record {           /* the result of one test point for one meter */
+	int point_index;                /* order in the plan, 0-based */
+	const char *point_name;         /* "Q1" */
+	int position;
+	double flow_lph;
+	int64_t actual_ul;
+	int64_t indicated_ul;
+	int64_t error_ppm;
+	int32_t mpe_ppm;
+	int32_t u_exp_ppm;
+	const char *zone;
+	const char *verdict;
+	const char *start_method;       /* flying | standing */
+	const char *budget_json;        /* the uncertainty budget, one JSON object */
+	const char *corrections_json;   /* reference factor, temperature and pressure corrections */
+};
+
+/* Opens (creating if needed) a records file: WAL journal, foreign keys, schema. */
+int mtb_records_open(const char *path, struct mtb_records **out, struct mtb_errbuf *eb);
+void mtb_records_close(struct mtb_records *r);
+
+/* Starts a session; writes its id (also its audit log's first entry). */
+int mtb_records_session_begin(struct mtb_records *r, const struct mtb_session_info *info,
+			      const struct mtb_meter_record *meters, int n_meters,
+			      char id[MTB_SESSION_ID_LEN + 1], struct mtb_errbuf *eb);
+
+/* Stores bytes by their SHA-256 (idempotent); writes the hex digest. */
+int mtb_records_evidence_put(struct mtb_records *r, const void *data, size_t len, const char *mime,
+			     char sha256_hex[65], struct mtb_errbuf *eb);
+
+/* Commits one test point of a session atomically: the per-meter results, the reference samples
+ * and the readings behind them, and one audit entry. Refused (MTB_ERR_STATE) when that point
+ * index is already recorded or the session is not running. */
+int mtb_records_point_commit(struct mtb_records *r, const char *session_id, int point_index,
+			     const struct mtb_point_record *results, int n_results,
+			     const struct mtb_sample_record *samples, int n_samples,
+			     const struct mtb_reading_record *readings, int n_readings, struct mtb_errbuf *eb);
+
+/* Number of points of a session already committed (a resumed run carries on from there), or a
+ * negative error; MTB_ERR_NOTFOUND for an unknown session. */
+int mtb_records_points_done(struct mtb_records *r, const char *session_id, struct mtb_errbuf *eb);
+
+/* Ends a session: status "complete" or "aborted", and its bench time. */
+int mtb_records_session_finish(struct mtb_records *r, const char *session_id, const char *status,
+			       double bench_time_s, struct mtb_errbuf *eb);
+
+struct mtb_audit_report {
+	int64_t entries;          /* audit entries checked */
+	int64_t points;           /* point rows checked against their audit entries */
+	int64_t evidence;         /* evidence blobs re-hashed */
+	int64_t first_bad_seq;    /* 0 when everything verifies */
+	char problem[256];        /* what is wrong at first_bad_seq, or "" */
+};
+
+/* Re-walks the hash chain, re-derives each point's canonical record from the tables and compares
+ * it with what its audit entry sealed, and re-hashes every evidence blob. MTB_OK and
+ * first_bad_seq == 0 when nothing was altered; MTB_ERR_PROTO with the first problem otherwise. */
+int mtb_records_audit_verify(struct mtb_records *r, struct mtb_audit_report *rep, struct mtb_errbuf *eb);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
