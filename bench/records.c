@@ -20,7 +20,8 @@ static const char SCHEMA[] =
 	"  id TEXT PRIMARY KEY, started_unix_s INTEGER NOT NULL, plan_name TEXT NOT NULL,"
 	"  plan_text TEXT NOT NULL, bench_name TEXT, standard TEXT NOT NULL, mode TEXT NOT NULL,"
 	"  reading TEXT NOT NULL, operator TEXT, reference_name TEXT, reference_serial TEXT,"
-	"  cert_number TEXT, cert_valid_until TEXT, reference_yaml TEXT,"
+	"  cert_number TEXT, cert_valid_until TEXT, reference_yaml TEXT, rule_set TEXT, jurisdiction TEXT,"
+	"  customer TEXT, utility TEXT, case_number TEXT,"
 	"  status TEXT NOT NULL DEFAULT 'running', finished_unix_s INTEGER, bench_time_s REAL);"
 	"CREATE TABLE IF NOT EXISTS meters ("
 	"  session_id TEXT NOT NULL REFERENCES sessions(id), position INTEGER NOT NULL,"
@@ -203,8 +204,8 @@ static int canon_session(struct mtb_records *r, const char *sid, struct text *t)
 {
 	sqlite3_stmt *st;
 	const char *q = "SELECT started_unix_s, plan_name, plan_text, bench_name, standard, mode, reading, operator,"
-			" reference_name, reference_serial, cert_number, cert_valid_until, reference_yaml"
-			" FROM sessions WHERE id=?1";
+			" reference_name, reference_serial, cert_number, cert_valid_until, reference_yaml,"
+			" rule_set, jurisdiction, customer, utility, case_number FROM sessions WHERE id=?1";
 	if (sqlite3_prepare_v2(r->db, q, -1, &st, NULL) != SQLITE_OK)
 		return MTB_ERR_IO;
 	sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
@@ -214,9 +215,10 @@ static int canon_session(struct mtb_records *r, const char *sid, struct text *t)
 	}
 	static const char *const names[] = { NULL, "plan", "plan_text", "bench", "standard", "mode", "reading",
 					     "operator", "reference", "reference_serial", "cert", "cert_valid_until",
-					     "reference_yaml" };
+					     "reference_yaml", "rule_set", "jurisdiction", "customer", "utility",
+					     "case_number" };
 	text_add(t, "session %s started=%lld\n", sid, (long long)sqlite3_column_int64(st, 0));
-	for (int i = 1; i <= 12; i++)
+	for (int i = 1; i <= 17; i++)
 		text_field(t, names[i], (const char *)sqlite3_column_text(st, i));
 	sqlite3_finalize(st);
 	if (sqlite3_prepare_v2(r->db, "SELECT position, serial, type FROM meters WHERE session_id=?1 ORDER BY position",
@@ -319,7 +321,8 @@ static int insert_session(struct mtb_records *r, const char *sid, const struct m
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(r->db, "INSERT INTO sessions (id, started_unix_s, plan_name, plan_text, bench_name,"
 				      " standard, mode, reading, operator, reference_name, reference_serial, cert_number,"
-				      " cert_valid_until, reference_yaml) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+				      " cert_valid_until, reference_yaml, rule_set, jurisdiction, customer, utility, case_number)"
+				      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_err(r, eb, "session");
 	bind_text(st, 1, sid);
@@ -336,6 +339,11 @@ static int insert_session(struct mtb_records *r, const char *sid, const struct m
 	bind_text(st, 12, in->cert_number);
 	bind_text(st, 13, in->cert_valid_until);
 	bind_text(st, 14, in->reference_yaml);
+	bind_text(st, 15, in->rule_set);
+	bind_text(st, 16, in->jurisdiction);
+	bind_text(st, 17, in->customer);
+	bind_text(st, 18, in->utility);
+	bind_text(st, 19, in->case_number);
 	STEP_OR_FAIL(st, "session");
 	for (int i = 0; i < n_meters; i++) {
 		if (sqlite3_prepare_v2(r->db, "INSERT INTO meters (session_id, position, serial, type) VALUES (?1,?2,?3,?4)",
@@ -632,6 +640,115 @@ int mtb_records_audit_verify(struct mtb_records *r, struct mtb_audit_report *rep
 			rep->first_bad_seq = -1;
 			rc = mtb_errbuf_set(eb, MTB_ERR_PROTO, "%s", rep->problem);
 		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static void col_copy(char *dst, size_t n, sqlite3_stmt *st, int col)
+{
+	const unsigned char *v = sqlite3_column_text(st, col);
+	snprintf(dst, n, "%s", v ? (const char *)v : "");
+}
+
+int mtb_records_session_load(struct mtb_records *r, const char *sid, struct mtb_session_view **out,
+			     struct mtb_errbuf *eb)
+{
+	*out = NULL;
+	struct mtb_session_view *v = calloc(1, sizeof *v);
+	if (!v)
+		return MTB_ERR_NOMEM;
+	sqlite3_stmt *st;
+	const char *q = "SELECT id, plan_name, bench_name, standard, rule_set, mode, reading, operator, jurisdiction,"
+			" reference_name, reference_serial, cert_number, cert_valid_until, customer, utility,"
+			" case_number, status, started_unix_s, bench_time_s FROM sessions WHERE id=?1";
+	if (sqlite3_prepare_v2(r->db, q, -1, &st, NULL) != SQLITE_OK) {
+		free(v);
+		return db_err(r, eb, "session");
+	}
+	sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		free(v);
+		return mtb_errbuf_set(eb, MTB_ERR_NOTFOUND, "records: no session %s", sid);
+	}
+	col_copy(v->id, sizeof v->id, st, 0);
+	col_copy(v->plan_name, sizeof v->plan_name, st, 1);
+	col_copy(v->bench_name, sizeof v->bench_name, st, 2);
+	col_copy(v->standard, sizeof v->standard, st, 3);
+	col_copy(v->rule_set, sizeof v->rule_set, st, 4);
+	col_copy(v->mode, sizeof v->mode, st, 5);
+	col_copy(v->reading, sizeof v->reading, st, 6);
+	col_copy(v->operator_name, sizeof v->operator_name, st, 7);
+	col_copy(v->jurisdiction, sizeof v->jurisdiction, st, 8);
+	col_copy(v->reference_name, sizeof v->reference_name, st, 9);
+	col_copy(v->reference_serial, sizeof v->reference_serial, st, 10);
+	col_copy(v->cert_number, sizeof v->cert_number, st, 11);
+	col_copy(v->cert_valid_until, sizeof v->cert_valid_until, st, 12);
+	col_copy(v->customer, sizeof v->customer, st, 13);
+	col_copy(v->utility, sizeof v->utility, st, 14);
+	col_copy(v->case_number, sizeof v->case_number, st, 15);
+	col_copy(v->status, sizeof v->status, st, 16);
+	v->started_unix_s = sqlite3_column_int64(st, 17);
+	v->bench_time_s = sqlite3_column_type(st, 18) == SQLITE_NULL ? -1 : sqlite3_column_double(st, 18);
+	sqlite3_finalize(st);
+
+	if (sqlite3_prepare_v2(r->db, "SELECT position, serial, type FROM meters WHERE session_id=?1 ORDER BY position",
+			       -1, &st, NULL) != SQLITE_OK) {
+		free(v);
+		return db_err(r, eb, "meters");
+	}
+	sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW && v->n_meters < MTB_VIEW_MAX_METERS) {
+		struct mtb_meter_view *m = &v->meters[v->n_meters++];
+		m->position = sqlite3_column_int(st, 0);
+		col_copy(m->serial, sizeof m->serial, st, 1);
+		col_copy(m->type_name, sizeof m->type_name, st, 2);
+	}
+	sqlite3_finalize(st);
+
+	if (sqlite3_prepare_v2(r->db, "SELECT position, point_index, name, flow_lph, actual_ul, indicated_ul, error_ppm,"
+				      " mpe_ppm, u_exp_ppm, zone, verdict, start_method FROM points WHERE session_id=?1"
+				      " ORDER BY point_index, position", -1, &st, NULL) != SQLITE_OK) {
+		free(v);
+		return db_err(r, eb, "points");
+	}
+	sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int pos = sqlite3_column_int(st, 0);
+		for (int i = 0; i < v->n_meters; i++) {
+			struct mtb_meter_view *m = &v->meters[i];
+			if (m->position != pos || m->n_points >= MTB_VIEW_MAX_POINTS)
+				continue;
+			struct mtb_point_view *p = &m->points[m->n_points++];
+			p->point_index = sqlite3_column_int(st, 1);
+			col_copy(p->name, sizeof p->name, st, 2);
+			p->flow_lph = sqlite3_column_double(st, 3);
+			p->actual_ul = sqlite3_column_int64(st, 4);
+			p->indicated_ul = sqlite3_column_int64(st, 5);
+			p->error_ppm = sqlite3_column_int64(st, 6);
+			p->mpe_ppm = sqlite3_column_int(st, 7);
+			p->u_exp_ppm = sqlite3_column_int(st, 8);
+			col_copy(p->zone, sizeof p->zone, st, 9);
+			col_copy(p->verdict, sizeof p->verdict, st, 10);
+			col_copy(p->start_method, sizeof p->start_method, st, 11);
+		}
+	}
+	sqlite3_finalize(st);
+	*out = v;
+	return MTB_OK;
+}
+
+int mtb_records_last_session(struct mtb_records *r, char id[MTB_SESSION_ID_LEN + 1], struct mtb_errbuf *eb)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(r->db, "SELECT id FROM sessions ORDER BY started_unix_s DESC, rowid DESC LIMIT 1", -1,
+			       &st, NULL) != SQLITE_OK)
+		return db_err(r, eb, "sessions");
+	int rc = mtb_errbuf_set(eb, MTB_ERR_NOTFOUND, "records: no session recorded");
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(id, MTB_SESSION_ID_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+		rc = MTB_OK;
 	}
 	sqlite3_finalize(st);
 	return rc;

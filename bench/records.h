@@ -36,6 +36,11 @@ struct mtb_session_info {
 	const char *cert_number;
 	const char *cert_valid_until;   /* YYYY-MM-DD */
 	const char *reference_yaml;     /* the certificate file as used, kept verbatim */
+	const char *rule_set;           /* "r49-2013" */
+	const char *jurisdiction;       /* in-service limits used (in-service and dispute modes) */
+	const char *customer;           /* dispute appraisals only */
+	const char *utility;
+	const char *case_number;
 	int64_t started_unix_s;
 };
 
@@ -107,6 +112,48 @@ int mtb_records_points_done(struct mtb_records *r, const char *session_id, struc
 /* Ends a session: status "complete" or "aborted", and its bench time. */
 int mtb_records_session_finish(struct mtb_records *r, const char *session_id, const char *status,
 			       double bench_time_s, struct mtb_errbuf *eb);
+
+/* ---- reading a session back (reports, resume, live-view replay) ------------------------ */
+
+#define MTB_VIEW_MAX_METERS 32
+#define MTB_VIEW_MAX_POINTS 16
+
+struct mtb_point_view {
+	int point_index;
+	char name[16];
+	double flow_lph;
+	int64_t actual_ul, indicated_ul, error_ppm;
+	int32_t mpe_ppm, u_exp_ppm;
+	char zone[16], verdict[16], start_method[16];
+};
+
+struct mtb_meter_view {
+	int position;
+	char serial[64];
+	char type_name[64];
+	int n_points;
+	struct mtb_point_view points[MTB_VIEW_MAX_POINTS];
+};
+
+struct mtb_session_view {
+	char id[MTB_SESSION_ID_LEN + 1];
+	char plan_name[64], bench_name[64], standard[64], rule_set[32], mode[16], reading[16];
+	char operator_name[64], jurisdiction[64];
+	char reference_name[64], reference_serial[64], cert_number[64], cert_valid_until[16];
+	char customer[128], utility[128], case_number[64];
+	char status[16];
+	int64_t started_unix_s;
+	double bench_time_s;         /* < 0 while running */
+	int n_meters;
+	struct mtb_meter_view meters[MTB_VIEW_MAX_METERS];
+};
+
+/* Loads a session with its meters and points (allocated; free with free()). */
+int mtb_records_session_load(struct mtb_records *r, const char *session_id, struct mtb_session_view **out,
+			     struct mtb_errbuf *eb);
+
+/* The newest session's id, for tools that default to "the last run". MTB_ERR_NOTFOUND if none. */
+int mtb_records_last_session(struct mtb_records *r, char id[MTB_SESSION_ID_LEN + 1], struct mtb_errbuf *eb);
 
 struct mtb_audit_report {
 	int64_t entries;          /* audit entries checked */

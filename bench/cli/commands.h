@@ -7,5 +7,7 @@ extern const char MTB_CMD_VERDICT_USAGE[];
 
 int mtb_cmd_audit(int argc, char **argv);
 extern const char MTB_CMD_AUDIT_USAGE[];
+int mtb_cmd_report(int argc, char **argv);
+extern const char MTB_CMD_REPORT_USAGE[];
 
 #endif
