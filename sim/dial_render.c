@@ -290,7 +290,10 @@ static void draw_subdial(cairo_t *cr, const struct scene *sc, const struct mtb_l
 	set_rgb(cr, st->subdial);
 	cairo_arc(cr, 0, 0, 1.08 * r, 0, 2 * PI);
 	cairo_fill(cr);
-	set_rgb(cr, st->ink);
+	/* Marks and numbers in dark ink on a light scale, light ink on a dark one. */
+	double lum = 0.3 * st->subdial.r + 0.59 * st->subdial.g + 0.11 * st->subdial.b;
+	struct rgb ink = lum > 0.5 ? (struct rgb){ 0.08, 0.08, 0.09 } : (struct rgb){ 0.95, 0.95, 0.95 };
+	set_rgb(cr, ink);
 	cairo_set_line_width(cr, 0.035 * r);
 	cairo_arc(cr, 0, 0, 1.08 * r, 0, 2 * PI);
 	cairo_stroke(cr);
@@ -360,8 +363,7 @@ static void draw_face(cairo_t *cr, const struct scene *sc, const struct mtb_layo
 	set_rgb(cr, st->ink);
 	cairo_select_font_face(cr, st->print_font, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
 	cairo_set_font_size(cr, bh * 0.45);
-	cairo_move_to(cr, fmin(bx1 + 2.0, c + R * 0.9 - bh), by0 + bh * 0.7);
-	cairo_show_text(cr, "m\xc2\xb3");
+	text_centered(cr, "m\xc2\xb3", bx1 - bh * 0.4, by0 + bh * 1.55);
 	cairo_set_font_size(cr, l->size * 0.045);
 	text_centered(cr, "AQUAMETRIC", c, by0 - l->size * 0.07);
 	cairo_select_font_face(cr, st->print_font, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);

@@ -25,9 +25,9 @@ struct layout_yaml {
 	char *radius;
 	char *drive;
 	struct element_yaml *rollers;
-	unsigned n_rollers;
+	unsigned rollers_count;
 	struct element_yaml *pointers;
-	unsigned n_pointers;
+	unsigned pointers_count;
 };
 
 #define ESTR(key, member, flags) \
@@ -129,8 +129,8 @@ static int validate(const struct layout_yaml *y, const char *data, const char *o
 
 	const double s = l->size;
 	char field[64];
-	l->n_rollers = (int)y->n_rollers;
-	for (unsigned i = 0; i < y->n_rollers; i++) {
+	l->n_rollers = (int)y->rollers_count;
+	for (unsigned i = 0; i < y->rollers_count; i++) {
 		const struct element_yaml *e = &y->rollers[i];
 		struct mtb_layout_roller *r = &l->rollers[i];
 #define RCOORD(member, lo, hi) \
@@ -157,8 +157,8 @@ static int validate(const struct layout_yaml *y, const char *data, const char *o
 		if (parse_colour(e->colour, &r->colour) != MTB_OK)
 			return field_err(eb, data, origin, "rollers", field, "must be 'black' or 'red', got '%s'", e->colour);
 	}
-	l->n_pointers = (int)y->n_pointers;
-	for (unsigned i = 0; i < y->n_pointers; i++) {
+	l->n_pointers = (int)y->pointers_count;
+	for (unsigned i = 0; i < y->pointers_count; i++) {
 		const struct element_yaml *e = &y->pointers[i];
 		struct mtb_layout_pointer *p = &l->pointers[i];
 #define PCOORD(member, lo, hi) \
