@@ -7,6 +7,6 @@ const struct mtb_cli_command mtb_cli_commands[] = {
 	{ "verdict", "judge one test point against OIML R 49 (the results engine)", MTB_CMD_VERDICT_USAGE, mtb_cmd_verdict },
 	{ "audit", "verify that recorded results were not altered (hash-chained log)", MTB_CMD_AUDIT_USAGE, mtb_cmd_audit },
 	{ "report", "write results.json, results.csv and the PDF certificates of a recorded session", MTB_CMD_REPORT_USAGE, mtb_cmd_report },
-	{ "sim", "the simulated bench; 'sim render' writes rendered dials and training crops", MTB_CMD_SIM_USAGE, mtb_cmd_sim },
+	{ "sim", "run the simulated bench (Modbus TCP/RTU, cameras over HTTP); 'sim render' draws dials", MTB_CMD_SIM_USAGE, mtb_cmd_sim },
 	{ 0 },
 };

@@ -12,6 +12,7 @@ extern const char MTB_CMD_REPORT_USAGE[];
 
 int mtb_cmd_sim(int argc, char **argv);
 int mtb_cmd_sim_render(int argc, char **argv);
+int mtb_cmd_sim_serve(int argc, char **argv);
 extern const char MTB_CMD_SIM_USAGE[];
 extern const char MTB_CMD_SIM_RENDER_USAGE[];
 
