@@ -1,0 +1,678 @@
+#include "bench/sequencer.h"
+
+#include "bench/pid.h"
+#include "bench/procedure.h"
+#include "bench/results.h"
+#include "calibration/uncertainty.h"
+#include "calibration/water.h"
+#include "core/decimal.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char TAG[] = "sequencer";
+
+const char *mtb_run_state_name(enum mtb_run_state s)
+{
+	static const char *const names[] = { "idle", "purge", "set-flow", "stabilise", "start", "run", "stop",
+					     "read", "judge", "commit", "done", "aborted" };
+	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+void mtb_run_params_default(struct mtb_run_params *p)
+{
+	memset(p, 0, sizeof *p);
+	p->purge_s = 60;
+	p->purge_valve_pct = 100;
+	p->pump_hz = 50;
+	p->sample_period_s = 0.2;
+	p->stab_window_s = 10;
+	p->stab_tol_lower_ppm = 25000;
+	p->stab_tol_upper_ppm = 50000;
+	p->stab_timeout_s = 180;
+	p->frames = 3;
+	p->sync_u_s = 0.005;
+	p->temp_u_k = 0.3;
+	p->ref_repeat_u = 0.0002;
+	p->manual_read_s = 15;
+	p->settle_s = 5;
+	p->pid.kp = 10;
+	p->pid.ti_s = 2;
+	p->pid.td_s = 0;
+}
+
+/* ---- run context ------------------------------------------------------------------------ */
+
+#define MAX_SAMPLES 200000   /* 11 h of 0.2 s samples: more than any point */
+#define MAX_FRAMES 8
+
+struct meter_frames {
+	int n;
+	struct mtb_dial_obs obs[MAX_FRAMES];
+	int64_t ref_ul[MAX_FRAMES];        /* reference totaliser at each frame's instant */
+};
+
+struct run {
+	const struct mtb_bench_io *io;
+	const struct mtb_run_opts *o;
+	const struct mtb_run_params *p;
+	struct mtb_run_summary *sum;
+	struct mtb_errbuf *eb;
+	int64_t t0_us;                     /* first valve command */
+	int64_t t_last_us;                 /* last reading */
+	bool started;
+	struct mtb_pid pid;
+	double valve_pct;
+	/* reference samples of the current point */
+	int n_samples;
+	struct mtb_ref_obs *samples;
+	/* readings of the current point: [meter][start|end] */
+	struct meter_frames (*frames)[2];
+	uint64_t rng;
+	struct mtb_run_progress prog;
+};
+
+static void progress(struct run *r, enum mtb_run_state s)
+{
+	r->prog.state = s;
+	r->prog.bench_time_s = r->started ? (r->io->ops->now_us(r->io->ctx) - r->t0_us) / 1e6 : 0;
+	if (r->o->progress)
+		r->o->progress(r->o->progress_user, &r->prog);
+}
+
+static int fail(struct run *r, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct run *r, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->sum->reason, sizeof r->sum->reason, fmt, ap);
+	va_end(ap);
+	const char *dev = r->io->ops->last_error ? r->io->ops->last_error(r->io->ctx) : NULL;
+	if (dev && *dev && rc != MTB_ERR_STATE) {
+		size_t n = strlen(r->sum->reason);
+		snprintf(r->sum->reason + n, sizeof r->sum->reason - n, " (%s)", dev);
+	}
+	mtb_log_msg(r->o->log, MTB_LOG_ERROR, TAG, "%s", r->sum->reason);
+	mtb_errbuf_set(r->eb, rc, "%s", r->sum->reason);
+	return rc;
+}
+
+static bool aborted(struct run *r)
+{
+	return r->o->abort_flag && __atomic_load_n(r->o->abort_flag, __ATOMIC_SEQ_CST);
+}
+
+static int64_t now(struct run *r)
+{
+	return r->io->ops->now_us(r->io->ctx);
+}
+
+static void mark_start(struct run *r)
+{
+	if (!r->started) {
+		r->started = true;
+		r->t0_us = now(r);
+	}
+}
+
+static int sample(struct run *r, struct mtb_ref_obs *out)
+{
+	int rc = r->io->ops->read_reference(r->io->ctx, out);
+	if (rc != MTB_OK)
+		return fail(r, rc, "reference meter cannot be read");
+	if (r->n_samples < MAX_SAMPLES) {
+		/* Totalisers only grow; a sample out of time order is dropped, not used. */
+		if (r->n_samples == 0 || out->t_us > r->samples[r->n_samples - 1].t_us)
+			r->samples[r->n_samples++] = *out;
+	}
+	return MTB_OK;
+}
+
+static int wait_s(struct run *r, double s)
+{
+	int rc = r->io->ops->wait_us(r->io->ctx, (int64_t)llround(s * 1e6));
+	return rc == MTB_OK ? MTB_OK : fail(r, rc, "bench clock failed");
+}
+
+/* One control period: sample the reference, step the PID on the valve, let time pass. */
+static int control_step(struct run *r, double setpoint, struct mtb_ref_obs *obs)
+{
+	int rc = sample(r, obs);
+	if (rc != MTB_OK)
+		return rc;
+	double out = mtb_pid_step(&r->pid, setpoint, obs->flow_lph, obs->t_us);
+	if (fabs(out - r->valve_pct) > 1e-6) {
+		if ((rc = r->io->ops->set_valve_pct(r->io->ctx, out)) != MTB_OK)
+			return fail(r, rc, "control valve cannot be set");
+		r->valve_pct = out;
+	}
+	r->prog.flow_lph = obs->flow_lph;
+	return wait_s(r, r->p->sample_period_s);
+}
+
+static int purge(struct run *r)
+{
+	progress(r, MTB_RUN_PURGE);
+	int rc;
+	mark_start(r);
+	if ((rc = r->io->ops->set_pump_hz(r->io->ctx, r->p->pump_hz)) != MTB_OK)
+		return fail(r, rc, "pump cannot be started");
+	if ((rc = r->io->ops->set_inlet(r->io->ctx, true)) != MTB_OK)
+		return fail(r, rc, "inlet valve cannot be opened");
+	if ((rc = r->io->ops->set_valve_pct(r->io->ctx, r->p->purge_valve_pct)) != MTB_OK)
+		return fail(r, rc, "control valve cannot be opened");
+	r->valve_pct = r->p->purge_valve_pct;
+	for (double t = 0; t < r->p->purge_s; t += 1.0) {
+		if (aborted(r))
+			return fail(r, MTB_ERR_STATE, "aborted by the operator during purge");
+		struct mtb_ref_obs obs;
+		if ((rc = sample(r, &obs)) != MTB_OK || (rc = wait_s(r, 1.0)) != MTB_OK)
+			return rc;
+		r->prog.flow_lph = obs.flow_lph;
+		progress(r, MTB_RUN_PURGE);
+	}
+	return MTB_OK;
+}
+
+static int set_flow(struct run *r, const struct mtb_plan_point *pt)
+{
+	progress(r, MTB_RUN_SET_FLOW);
+	struct mtb_pid_params pp = { r->p->pid.kp, r->p->pid.ti_s, r->p->pid.td_s, 0, 100 };
+	mtb_pid_init(&r->pid, &pp, r->valve_pct);
+	struct mtb_stability st;
+	bool lower = mtb_zone_of(&r->o->plan->type.flow, pt->flow_lph) == MTB_ZONE_LOWER;
+	mtb_stability_init(&st, (int64_t)(r->p->stab_window_s * 1e6), lower ? r->p->stab_tol_lower_ppm : r->p->stab_tol_upper_ppm);
+	int64_t t_begin = now(r);
+	progress(r, MTB_RUN_STABILISE);
+	for (;;) {
+		if (aborted(r))
+			return fail(r, MTB_ERR_STATE, "aborted by the operator while setting the flow");
+		struct mtb_ref_obs obs;
+		int rc = control_step(r, pt->flow_lph, &obs);
+		if (rc != MTB_OK)
+			return rc;
+		mtb_stability_add(&st, obs.t_us, obs.flow_lph);
+		if (mtb_stability_ok(&st, pt->flow_lph, obs.t_us))
+			return MTB_OK;
+		if (obs.t_us - t_begin > (int64_t)(r->p->stab_timeout_s * 1e6))
+			return fail(r, MTB_ERR_TIMEOUT, "point %s: flow did not settle within +-%.1f %% of %.2f L/h in %.0f s (last %.2f L/h)",
+				    pt->name, (lower ? r->p->stab_tol_lower_ppm : r->p->stab_tol_upper_ppm) / 1e4, pt->flow_lph,
+				    r->p->stab_timeout_s, obs.flow_lph);
+	}
+}
+
+/* Dial readings of every meter, `frames` times, each frame bracketed by reference samples so
+ * its instant can be placed on the reference totaliser. */
+static int read_all(struct run *r, int phase, bool flying)
+{
+	const struct mtb_plan *plan = r->o->plan;
+	int pos[MTB_PLAN_MAX_METERS];
+	for (int i = 0; i < plan->n_meters; i++) {
+		pos[i] = plan->meters[i].position;
+		r->frames[i][phase].n = 0;
+	}
+	int frames = flying ? r->p->frames : 1;
+	struct mtb_ref_obs obs;
+	int rc = sample(r, &obs);
+	for (int f = 0; rc == MTB_OK && f < frames; f++) {
+		struct mtb_dial_obs d[MTB_PLAN_MAX_METERS];
+		memset(d, 0, sizeof d);
+		if ((rc = r->io->ops->read_dials(r->io->ctx, pos, plan->n_meters, d)) != MTB_OK)
+			return fail(r, rc, "cameras cannot be read");
+		for (int i = 0; i < plan->n_meters; i++) {
+			struct meter_frames *mf = &r->frames[i][phase];
+			if (mf->n < MAX_FRAMES)
+				mf->obs[mf->n++] = d[i];
+			else
+				free(d[i].jpeg);
+		}
+		if ((rc = wait_s(r, r->p->sample_period_s)) == MTB_OK)
+			rc = sample(r, &obs);
+	}
+	if (rc != MTB_OK)
+		return rc;
+	r->t_last_us = now(r);
+	/* Place every frame on the reference totaliser. */
+	struct mtb_ref_sample *rs = malloc(sizeof *rs * (size_t)(r->n_samples ? r->n_samples : 1));
+	if (!rs)
+		return fail(r, MTB_ERR_NOMEM, "out of memory");
+	for (int k = 0; k < r->n_samples; k++)
+		rs[k] = (struct mtb_ref_sample){ r->samples[k].t_us, r->samples[k].totaliser_ul };
+	int64_t max_gap = (int64_t)(r->p->sample_period_s * 3e6) + 1000000;
+	for (int i = 0; i < plan->n_meters; i++) {
+		struct meter_frames *mf = &r->frames[i][phase];
+		for (int f = 0; f < mf->n; f++) {
+			int64_t gap;
+			if (mf->obs[f].ok &&
+			    mtb_flying_interpolate(rs, r->n_samples, mf->obs[f].t_us, max_gap, &mf->ref_ul[f], &gap) != MTB_OK) {
+				mf->obs[f].ok = false;
+				snprintf(mf->obs[f].reason, sizeof mf->obs[f].reason, "frame time outside the reference samples");
+			}
+		}
+	}
+	free(rs);
+	return MTB_OK;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int64_t median_i64(int64_t *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_i64);
+	return n % 2 ? v[n / 2] : mtb_div_round((__int128)v[n / 2 - 1] + v[n / 2], 2);
+}
+
+/* The modelled technician: reads the dial to the nearest scale interval (error within +-1/2
+ * interval, the allowance of R 49 for a continuous dial). */
+static int64_t manual_reading(int64_t camera_ul, int64_t interval_ul)
+{
+	return mtb_div_round(camera_ul, interval_ul) * interval_ul;
+}
+
+struct meter_result {
+	bool readable;
+	char why[96];
+	int64_t vi_ul;             /* indicated volume */
+	int64_t va_raw_ul;         /* reference volume over the same interval, uncorrected */
+	double resolution_l;       /* worst resolution of the readings used */
+	int64_t t_start_us, t_end_us;
+};
+
+/* Combines a meter's start and end frames: each frame gives offset = reading - reference at its
+ * instant; the medians of the offsets at start and end, with the median reference instants,
+ * give Vi and Va over one common interval. Frames that disagree by more than two resolution
+ * steps make the meter unreadable for this point rather than averaged into a guess. */
+static void combine(struct run *r, int m, bool manual, struct meter_result *res)
+{
+	memset(res, 0, sizeof *res);
+	int64_t interval = r->o->plan->type.scale_interval_ul;
+	int64_t off[2][MAX_FRAMES], ref[2][MAX_FRAMES], tt[2][MAX_FRAMES];
+	int n[2] = { 0, 0 };
+	for (int ph = 0; ph < 2; ph++) {
+		struct meter_frames *mf = &r->frames[m][ph];
+		for (int f = 0; f < mf->n; f++) {
+			const struct mtb_dial_obs *o = &mf->obs[f];
+			if (!o->ok)
+				continue;
+			int64_t reading = manual ? manual_reading(o->volume_ul, interval) : o->volume_ul;
+			double resol = manual ? interval / 1e6 : o->resolution_l;
+			res->resolution_l = res->resolution_l > resol ? res->resolution_l : resol;
+			off[ph][n[ph]] = reading - mf->ref_ul[f];
+			ref[ph][n[ph]] = mf->ref_ul[f];
+			tt[ph][n[ph]] = o->t_us;
+			n[ph]++;
+		}
+		int need = r->frames[m][ph].n > 1 ? 2 : 1;
+		if (n[ph] < need) {
+			const char *why = r->frames[m][ph].n ? r->frames[m][ph].obs[0].reason : "no frame";
+			snprintf(res->why, sizeof res->why, "%s reading: %s", ph ? "end" : "start", why[0] ? why : "refused");
+			return;
+		}
+		int64_t lo = off[ph][0], hi = off[ph][0];
+		for (int k = 1; k < n[ph]; k++) {
+			lo = off[ph][k] < lo ? off[ph][k] : lo;
+			hi = off[ph][k] > hi ? off[ph][k] : hi;
+		}
+		if ((double)(hi - lo) > 2.0 * res->resolution_l * 1e6 + 1) {
+			snprintf(res->why, sizeof res->why, "%s frames disagree by %.4f L", ph ? "end" : "start", (hi - lo) / 1e6);
+			return;
+		}
+	}
+	int64_t off_s = median_i64(off[0], n[0]), off_e = median_i64(off[1], n[1]);
+	int64_t ref_s = median_i64(ref[0], n[0]), ref_e = median_i64(ref[1], n[1]);
+	res->t_start_us = median_i64(tt[0], n[0]);
+	res->t_end_us = median_i64(tt[1], n[1]);
+	res->va_raw_ul = ref_e - ref_s;
+	res->vi_ul = res->va_raw_ul + off_e - off_s;
+	res->readable = res->va_raw_ul > 0;
+	if (!res->readable)
+		snprintf(res->why, sizeof res->why, "no reference volume between the readings");
+}
+
+/* Mean of the samples between two instants (flow, temperatures, pressures). */
+static void mean_conditions(struct run *r, int64_t t0, int64_t t1, struct mtb_ref_obs *out)
+{
+	memset(out, 0, sizeof *out);
+	int n = 0;
+	for (int k = 0; k < r->n_samples; k++) {
+		const struct mtb_ref_obs *s = &r->samples[k];
+		if (s->t_us < t0 || s->t_us > t1)
+			continue;
+		out->flow_lph += s->flow_lph;
+		out->temp_ref_c += s->temp_ref_c;
+		out->temp_out_c += s->temp_out_c;
+		out->p_in_kpa += s->p_in_kpa;
+		out->p_out_kpa += s->p_out_kpa;
+		n++;
+	}
+	if (n == 0 && r->n_samples > 0) {
+		*out = r->samples[r->n_samples - 1];
+		return;
+	}
+	if (n > 0) {
+		out->flow_lph /= n;
+		out->temp_ref_c /= n;
+		out->temp_out_c /= n;
+		out->p_in_kpa /= n;
+		out->p_out_kpa /= n;
+	}
+}
+
+static void budget_json(const struct mtb_u_budget *b, char *buf, size_t len)
+{
+	size_t at = (size_t)snprintf(buf, len, "{\"k\":%.1f,\"u_c_pct\":%.5f,\"u_exp_pct\":%.5f,\"components\":[", b->k,
+				     b->u_c * 100, b->u_exp * 100);
+	for (int i = 0; i < b->n && at < len; i++)
+		at += (size_t)snprintf(buf + at, len - at, "%s{\"name\":\"%s\",\"u_pct\":%.5f}", i ? "," : "", b->c[i].name,
+				       b->c[i].u * 100);
+	if (at < len)
+		snprintf(buf + at, len - at, "]}");
+}
+
+static int judge_and_commit(struct run *r, int idx, const struct mtb_plan_point *pt, double run_flow_lph)
+{
+	const struct mtb_plan *plan = r->o->plan;
+	bool manual = r->o->reading == MTB_READING_MANUAL;
+	progress(r, MTB_RUN_JUDGE);
+	struct mtb_point_record rec[MTB_PLAN_MAX_METERS];
+	static char budgets[MTB_PLAN_MAX_METERS][1024], corrs[MTB_PLAN_MAX_METERS][512];
+	struct mtb_reading_record rd[MTB_PLAN_MAX_METERS * 2 * MAX_FRAMES];
+	char shas[MTB_PLAN_MAX_METERS * 2 * MAX_FRAMES][65];
+	int n_rd = 0, n_read = 0;
+	memset(rec, 0, sizeof rec);
+
+	for (int m = 0; m < plan->n_meters; m++) {
+		struct meter_result mr;
+		combine(r, m, manual, &mr);
+		struct mtb_point_record *p = &rec[m];
+		p->point_index = idx;
+		p->point_name = pt->name;
+		p->position = plan->meters[m].position;
+		p->start_method = manual || plan->start == MTB_START_STANDING ? "standing" : "flying";
+		p->budget_json = budgets[m];
+		p->corrections_json = corrs[m];
+		budgets[m][0] = corrs[m][0] = '\0';
+
+		struct mtb_ref_obs c;
+		mean_conditions(r, mr.t_start_us, mr.t_end_us, &c);
+		double flow = c.flow_lph > 0 ? c.flow_lph : run_flow_lph;
+		p->flow_lph = flow;
+		if (!mr.readable) {
+			/* No honest number for this meter at this point: recorded as invalid with why. */
+			p->zone = mtb_zone_name(mtb_zone_of(&plan->type.flow, flow));
+			p->verdict = "invalid";
+			snprintf(corrs[m], sizeof corrs[m], "{\"unreadable\":\"%s\"}", mr.why);
+			mtb_log_msg(r->o->log, MTB_LOG_WARN, TAG, "point %s meter %d: %s", pt->name, p->position, mr.why);
+		} else {
+			n_read++;
+			/* The meter's place in the line sets its water conditions: linear between the
+			 * reference (inlet) and the outlet sensors. */
+			double frac = plan->n_meters > 1 ? (double)m / (plan->n_meters - 1) : 0.5;
+			struct mtb_water_state ref = { c.temp_ref_c, c.p_in_kpa };
+			struct mtb_water_state mut = { c.temp_ref_c + frac * (c.temp_out_c - c.temp_ref_c),
+						       c.p_in_kpa + frac * (c.p_out_kpa - c.p_in_kpa) };
+			double e_ref, u_ref;
+			mtb_reference_error_at(r->o->reference, flow, &e_ref, &u_ref);
+			p->actual_ul = mtb_water_actual_volume_ul(mr.va_raw_ul, e_ref, &ref, &mut);
+			p->indicated_ul = mr.vi_ul < 0 ? 0 : mr.vi_ul;
+
+			struct mtb_point_u_in ui = {
+				.volume_l = p->actual_ul / 1e6,
+				.ref_cert_u_exp = u_ref,
+				.ref_repeat_u = r->p->ref_repeat_u,
+				.reading_start_l = mr.resolution_l,
+				.reading_end_l = mr.resolution_l,
+				.sync_dt_s = manual || plan->start == MTB_START_STANDING ? 0 : r->p->sync_u_s,
+				.flow_lph = flow,
+				.temp_diff_u_k = r->p->temp_u_k,
+				.beta_per_k = 2.07e-4,
+			};
+			struct mtb_u_budget b;
+			mtb_point_u_budget(&ui, &b);
+			budget_json(&b, budgets[m], sizeof budgets[m]);
+			snprintf(corrs[m], sizeof corrs[m],
+				 "{\"reference_raw_l\":%.6f,\"reference_error_pct\":%.5f,\"t_ref_c\":%.3f,\"t_mut_c\":%.3f,"
+				 "\"p_ref_kpa\":%.2f,\"p_mut_kpa\":%.2f,\"reading_resolution_l\":%.6f}",
+				 mr.va_raw_ul / 1e6, e_ref * 100, ref.temp_c, mut.temp_c, ref.p_abs_kpa, mut.p_abs_kpa,
+				 mr.resolution_l);
+
+			struct mtb_point_in in = {
+				.rules = plan->rules,
+				.accuracy_class = plan->type.accuracy_class,
+				.flow_range = plan->type.flow,
+				.mode = mtb_plan_mpe_mode(plan),
+				.in_service = r->o->in_service,
+				.flow_lph = flow,
+				.actual_ul = p->actual_ul,
+				.indicated_ul = p->indicated_ul,
+				.water_temp_mdegc = (int32_t)llround(mut.temp_c * 1000),
+				/* U rounded up to the ppm: never understate it. */
+				.u_exp_ppm = (int32_t)ceil(b.u_exp * 1e6),
+			};
+			struct mtb_point_out out;
+			if (mtb_point_judge(&in, &out) != MTB_OK)
+				return fail(r, MTB_ERR_ARG, "point %s meter %d: results engine refused the inputs", pt->name,
+					    p->position);
+			p->error_ppm = out.error_ppm;
+			p->mpe_ppm = out.mpe_ppm;
+			p->u_exp_ppm = in.u_exp_ppm;
+			p->zone = mtb_zone_name(out.zone);
+			p->verdict = mtb_verdict_name(out.verdict);
+		}
+		/* Every frame behind the point, with its image as evidence. */
+		for (int ph = 0; ph < 2; ph++) {
+			struct meter_frames *mf = &r->frames[m][ph];
+			for (int f = 0; f < mf->n; f++) {
+				struct mtb_dial_obs *o = &mf->obs[f];
+				struct mtb_reading_record *x = &rd[n_rd];
+				x->position = p->position;
+				x->phase = ph ? "end" : "start";
+				x->t_mono_us = o->t_us;
+				x->volume_ul = o->ok ? o->volume_ul : -1;
+				x->confidence = o->ok ? o->confidence : 0;
+				x->image_sha256 = NULL;
+				if (o->jpeg && o->jpeg_len) {
+					if (mtb_records_evidence_put(r->o->records, o->jpeg, o->jpeg_len, "image/jpeg", shas[n_rd],
+								     r->eb) != MTB_OK)
+						return fail(r, MTB_ERR_IO, "evidence image cannot be stored: %s", r->eb->msg);
+					x->image_sha256 = shas[n_rd];
+				}
+				n_rd++;
+			}
+		}
+	}
+	r->prog.meters_read = n_read;
+	r->prog.meters_total = plan->n_meters;
+	progress(r, MTB_RUN_COMMIT);
+
+	struct mtb_sample_record *sr = malloc(sizeof *sr * (size_t)(r->n_samples ? r->n_samples : 1));
+	if (!sr)
+		return fail(r, MTB_ERR_NOMEM, "out of memory");
+	for (int k = 0; k < r->n_samples; k++) {
+		const struct mtb_ref_obs *s = &r->samples[k];
+		sr[k] = (struct mtb_sample_record){ s->t_us, s->totaliser_ul, s->flow_lph, (int32_t)llround(s->temp_ref_c * 1000),
+						    (int32_t)llround(s->p_in_kpa * 1000) };
+	}
+	int rc = mtb_records_point_commit(r->o->records, r->o->session_id, idx, rec, plan->n_meters, sr, r->n_samples, rd,
+					  n_rd, r->eb);
+	free(sr);
+	if (rc != MTB_OK)
+		return fail(r, rc, "point %s cannot be recorded: %s", pt->name, r->eb->msg);
+	return MTB_OK;
+}
+
+static void free_frames(struct run *r)
+{
+	for (int m = 0; m < r->o->plan->n_meters; m++)
+		for (int ph = 0; ph < 2; ph++) {
+			struct meter_frames *mf = &r->frames[m][ph];
+			for (int f = 0; f < mf->n; f++) {
+				free(mf->obs[f].jpeg);
+				mf->obs[f].jpeg = NULL;
+			}
+			mf->n = 0;
+		}
+}
+
+/* The worst (largest) resolution among the readable meters, for the test volume. */
+static double start_resolution(struct run *r, bool manual)
+{
+	if (manual)
+		return r->o->plan->type.scale_interval_ul / 1e6;
+	double worst = 0;
+	for (int m = 0; m < r->o->plan->n_meters; m++)
+		for (int f = 0; f < r->frames[m][0].n; f++)
+			if (r->frames[m][0].obs[f].ok && r->frames[m][0].obs[f].resolution_l > worst)
+				worst = r->frames[m][0].obs[f].resolution_l;
+	return worst > 0 ? worst : r->o->plan->type.scale_interval_ul / 1e6;
+}
+
+static int stop_flow(struct run *r)
+{
+	int rc = r->io->ops->set_inlet(r->io->ctx, false);
+	if (rc != MTB_OK)
+		return fail(r, rc, "inlet valve cannot be closed");
+	/* Let the line come to rest; the reference keeps counting until it does. */
+	for (double t = 0; t < r->p->settle_s; t += r->p->sample_period_s) {
+		struct mtb_ref_obs obs;
+		if ((rc = sample(r, &obs)) != MTB_OK || (rc = wait_s(r, r->p->sample_period_s)) != MTB_OK)
+			return rc;
+	}
+	return MTB_OK;
+}
+
+static int manual_reading_time(struct run *r)
+{
+	/* A technician walks the line and reads every dial: 15 s per meter per reading. */
+	return wait_s(r, r->p->manual_read_s * r->o->plan->n_meters);
+}
+
+static int run_point(struct run *r, int idx)
+{
+	const struct mtb_plan *plan = r->o->plan;
+	const struct mtb_plan_point *pt = &plan->points[idx];
+	bool manual = r->o->reading == MTB_READING_MANUAL;
+	bool standing = manual || plan->start == MTB_START_STANDING;
+	int rc;
+	r->n_samples = 0;
+	r->prog.point_index = idx;
+	r->prog.point_name = pt->name;
+	r->prog.target_lph = pt->flow_lph;
+	r->prog.volume_l = r->prog.target_volume_l = 0;
+
+	if (standing) {
+		/* Standing start: establish the flow once (so the valve is where it must be), stop,
+		 * read at rest, then run from rest. */
+		if ((rc = set_flow(r, pt)) != MTB_OK || (rc = stop_flow(r)) != MTB_OK)
+			return rc;
+		progress(r, MTB_RUN_START);
+		if ((rc = read_all(r, 0, false)) != MTB_OK)
+			return rc;
+		if (manual && (rc = manual_reading_time(r)) != MTB_OK)
+			return rc;
+		if ((rc = r->io->ops->set_inlet(r->io->ctx, true)) != MTB_OK)
+			return fail(r, rc, "inlet valve cannot be opened");
+	} else {
+		if ((rc = set_flow(r, pt)) != MTB_OK)
+			return rc;
+		progress(r, MTB_RUN_START);
+		if ((rc = read_all(r, 0, true)) != MTB_OK)
+			return rc;
+	}
+
+	/* The test volume from the resolution the start readings achieved, for this point's MPE. */
+	enum mtb_zone zone = mtb_zone_of(&plan->type.flow, pt->flow_lph);
+	int32_t mpe_ppm = 20000;
+	mtb_mpe_ppm(plan->rules, plan->type.accuracy_class, zone, 20000, mtb_plan_mpe_mode(plan), r->o->in_service, &mpe_ppm);
+	int limited;
+	double target_l = mtb_test_volume_l(start_resolution(r, manual), mpe_ppm, pt->min_volume_l, pt->max_volume_l, &limited);
+	if (limited)
+		mtb_log_msg(r->o->log, MTB_LOG_WARN, TAG, "point %s: test volume limited to %.3f L by the plan", pt->name, target_l);
+	r->prog.target_volume_l = target_l;
+
+	progress(r, MTB_RUN_RUN);
+	int64_t tot0 = r->n_samples ? r->samples[r->n_samples - 1].totaliser_ul : 0;
+	double flow_sum = 0;
+	int flow_n = 0;
+	for (;;) {
+		if (aborted(r))
+			return fail(r, MTB_ERR_STATE, "aborted by the operator during point %s", pt->name);
+		struct mtb_ref_obs obs;
+		if ((rc = control_step(r, pt->flow_lph, &obs)) != MTB_OK)
+			return rc;
+		flow_sum += obs.flow_lph;
+		flow_n++;
+		r->prog.volume_l = (obs.totaliser_ul - tot0) / 1e6;
+		progress(r, MTB_RUN_RUN);
+		if (r->prog.volume_l >= target_l)
+			break;
+	}
+
+	progress(r, MTB_RUN_STOP);
+	if (standing) {
+		if ((rc = stop_flow(r)) != MTB_OK)
+			return rc;
+		progress(r, MTB_RUN_READ);
+		if ((rc = read_all(r, 1, false)) != MTB_OK)
+			return rc;
+		if (manual && (rc = manual_reading_time(r)) != MTB_OK)
+			return rc;
+		if ((rc = r->io->ops->set_inlet(r->io->ctx, true)) != MTB_OK)
+			return fail(r, rc, "inlet valve cannot be opened");
+	} else {
+		progress(r, MTB_RUN_READ);
+		if ((rc = read_all(r, 1, true)) != MTB_OK)
+			return rc;
+	}
+	rc = judge_and_commit(r, idx, pt, flow_n ? flow_sum / flow_n : pt->flow_lph);
+	free_frames(r);
+	return rc;
+}
+
+int mtb_run_execute(const struct mtb_bench_io *io, const struct mtb_run_opts *o, struct mtb_run_summary *out,
+		    struct mtb_errbuf *eb)
+{
+	memset(out, 0, sizeof *out);
+	struct run r = { .io = io, .o = o, .p = &o->params, .sum = out, .eb = eb };
+	r.samples = malloc(sizeof *r.samples * MAX_SAMPLES);
+	r.frames = calloc(MTB_PLAN_MAX_METERS, sizeof *r.frames);
+	r.prog.n_points = o->plan->n_points;
+	r.prog.meters_total = o->plan->n_meters;
+	int rc = MTB_OK;
+	if (!r.samples || !r.frames)
+		rc = fail(&r, MTB_ERR_NOMEM, "out of memory");
+	if (rc == MTB_OK)
+		rc = purge(&r);
+	for (int i = o->first_point; rc == MTB_OK && i < o->plan->n_points; i++) {
+		rc = run_point(&r, i);
+		if (rc == MTB_OK)
+			out->points_done = i + 1;
+	}
+	if (r.frames)
+		free_frames(&r);
+	out->bench_time_s = r.started ? ((r.t_last_us > r.t0_us ? r.t_last_us : now(&r)) - r.t0_us) / 1e6 : 0;
+	if (rc == MTB_OK) {
+		out->final_state = MTB_RUN_DONE;
+		io->ops->set_valve_pct(io->ctx, 0);
+		io->ops->set_pump_hz(io->ctx, 0);
+		io->ops->set_inlet(io->ctx, false);
+	} else {
+		out->final_state = MTB_RUN_ABORTED;
+		if (io->ops->safe_state(io->ctx) != MTB_OK)
+			mtb_log_msg(o->log, MTB_LOG_ERROR, TAG, "safe state could not be commanded");
+	}
+	r.prog.bench_time_s = out->bench_time_s;
+	r.prog.state = out->final_state;
+	if (o->progress)
+		o->progress(o->progress_user, &r.prog);
+	free(r.samples);
+	free(r.frames);
+	return rc;
+}

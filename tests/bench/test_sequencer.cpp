@@ -1,0 +1,270 @@
+/* The sequencer against an in-process bench port with known truth: a plant with an
+ * equal-percentage valve, meters carrying injected error curves, a reference meter reading with
+ * its certificate's error, dials read to a known resolution. (The same loop over real Modbus
+ * frames against the simulator is the end-to-end test.) */
+#include "bench/records.h"
+#include "bench/sequencer.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+struct FakeBench {
+	int64_t t_us = 0;
+	bool inlet = false;
+	double valve = 0, pump_hz = 0, flow = 0;
+	double true_ul = 0;                       /* water through the line */
+	std::vector<double> meter_ul;             /* each meter's indicated volume */
+	std::vector<double> err_at_q1, err_at_q3; /* injected errors, fractions, linear in log flow */
+	double ref_err = 0.0005;                  /* the reference reads 0.05 % high (its certificate says so) */
+	double resolution_l = 0.005;
+	int refuse_position = 0;                  /* a meter whose dial cannot be read */
+	int fail_reference_after = -1;            /* reference reads fail after this many */
+	int ref_reads = 0;
+	bool safe = false;
+
+	double err(int m, double q) const
+	{
+		double f = (std::log10(q) - std::log10(15.625)) / (std::log10(2500) - std::log10(15.625));
+		f = f < 0 ? 0 : f > 1 ? 1 : f;
+		return err_at_q1[m] + f * (err_at_q3[m] - err_at_q1[m]);
+	}
+	void advance(int64_t dt_us)
+	{
+		const int64_t step = 10000;
+		for (int64_t t = 0; t < dt_us; t += step) {
+			double dt = std::min<int64_t>(step, dt_us - t) / 1e6;
+			double target = (!inlet || pump_hz <= 0 || valve <= 0) ? 0 : 3125.0 * std::pow(500.0, valve / 100 - 1);
+			flow += (target - flow) * std::min(1.0, dt / 1.0);
+			double dv = flow / 3600.0 * dt * 1e6;
+			true_ul += dv;
+			for (size_t m = 0; m < meter_ul.size(); m++)
+				meter_ul[m] += dv * (1 + err((int)m, flow > 1 ? flow : 1));
+		}
+		t_us += dt_us;
+	}
+};
+
+FakeBench *fb(void *ctx) { return static_cast<FakeBench *>(ctx); }
+
+const struct mtb_bench_io_ops FAKE_OPS = {
+	[](void *c) { return fb(c)->t_us; },
+	[](void *c, int64_t dt) { fb(c)->advance(dt); return (int)MTB_OK; },
+	[](void *c, bool open) { fb(c)->inlet = open; return (int)MTB_OK; },
+	[](void *c, double pct) { fb(c)->valve = pct; return (int)MTB_OK; },
+	[](void *c, double hz) { fb(c)->pump_hz = hz; return (int)MTB_OK; },
+	[](void *c, struct mtb_ref_obs *o) {
+		FakeBench *b = fb(c);
+		if (b->fail_reference_after >= 0 && b->ref_reads++ >= b->fail_reference_after)
+			return (int)MTB_ERR_TIMEOUT;
+		b->advance(1000);   /* a Modbus transaction takes a millisecond */
+		o->t_us = b->t_us;
+		o->flow_lph = b->flow * (1 + b->ref_err);
+		o->totaliser_ul = (int64_t)std::floor(b->true_ul * (1 + b->ref_err));
+		o->temp_ref_c = 20.0;
+		o->temp_out_c = 20.0;
+		o->p_in_kpa = 400;
+		o->p_out_kpa = 400;
+		return (int)MTB_OK;
+	},
+	[](void *c, const int *pos, int n, struct mtb_dial_obs *out) {
+		FakeBench *b = fb(c);
+		for (int i = 0; i < n; i++) {
+			b->advance(2000);   /* frames are not all taken at one instant */
+			out[i] = {};
+			out[i].position = pos[i];
+			out[i].t_us = b->t_us;
+			if (pos[i] == b->refuse_position) {
+				out[i].ok = false;
+				snprintf(out[i].reason, sizeof out[i].reason, "glare over the rollers");
+				continue;
+			}
+			double step_ul = b->resolution_l * 1e6;
+			out[i].ok = true;
+			out[i].volume_ul = (int64_t)(std::floor(b->meter_ul[pos[i] - 1] / step_ul) * step_ul);
+			out[i].confidence = 0.99;
+			out[i].resolution_l = b->resolution_l;
+		}
+		return (int)MTB_OK;
+	},
+	[](void *c) { FakeBench *b = fb(c); b->safe = true; b->valve = 0; b->pump_hz = 0; b->inlet = false; return (int)MTB_OK; },
+	nullptr,
+};
+
+struct RunFixture {
+	std::string dir, db;
+	struct mtb_plan plan;
+	struct mtb_reference ref;
+	FakeBench bench;
+	struct mtb_records *rec = nullptr;
+	char sid[MTB_SESSION_ID_LEN + 1] = "";
+	RunFixture(int n_meters = 4)
+	{
+		char tmpl[] = "/tmp/mtb-seq-XXXXXX";
+		dir = mkdtemp(tmpl);
+		db = dir + "/records.sqlite";
+		struct mtb_errbuf eb = {};
+		EXPECT_EQ(mtb_plan_load("demo", &plan, &eb), MTB_OK) << eb.msg;
+		plan.n_meters = n_meters;
+		EXPECT_EQ(mtb_reference_load("sim-ref-em-dn25", &ref, &eb), MTB_OK) << eb.msg;
+		/* The fake reference reads 0.05 % high at every flow; make its certificate say so. */
+		for (int i = 0; i < ref.n_points; i++)
+			ref.points[i].error = 0.0005;
+		for (int m = 0; m < n_meters; m++) {
+			bench.meter_ul.push_back(1e6 * (1000 + 37 * m));   /* dials do not start at zero */
+			bench.err_at_q1.push_back(-0.03 + 0.01 * m);
+			bench.err_at_q3.push_back(0.012 - 0.004 * m);
+		}
+		EXPECT_EQ(mtb_records_open(db.c_str(), &rec, &eb), MTB_OK);
+		struct mtb_session_info info = {};
+		info.plan_name = "demo";
+		info.standard = "OIML R49:2013";
+		info.rule_set = "r49-2013";
+		info.mode = "verification";
+		info.reading = "camera";
+		std::vector<struct mtb_meter_record> mr;
+		for (int m = 0; m < n_meters; m++)
+			mr.push_back({ plan.meters[m].position, plan.meters[m].serial, "dn15-r160-c2" });
+		EXPECT_EQ(mtb_records_session_begin(rec, &info, mr.data(), n_meters, sid, &eb), MTB_OK) << eb.msg;
+	}
+	~RunFixture()
+	{
+		mtb_records_close(rec);
+		std::system(("rm -rf " + dir).c_str());
+	}
+	int execute(struct mtb_run_summary *sum, enum mtb_reading_mode reading = MTB_READING_CAMERA, int first = 0,
+		    const int *abort_flag = nullptr)
+	{
+		struct mtb_bench_io io = { &FAKE_OPS, &bench };
+		struct mtb_run_opts o = {};
+		o.plan = &plan;
+		o.reference = &ref;
+		o.reading = reading;
+		mtb_run_params_default(&o.params);
+		o.params.purge_s = 10;
+		o.records = rec;
+		o.session_id = sid;
+		o.first_point = first;
+		o.abort_flag = abort_flag;
+		struct mtb_errbuf eb = {};
+		return mtb_run_execute(&io, &o, sum, &eb);
+	}
+	struct mtb_session_view *view()
+	{
+		struct mtb_session_view *v = nullptr;
+		struct mtb_errbuf eb = {};
+		EXPECT_EQ(mtb_records_session_load(rec, sid, &v, &eb), MTB_OK) << eb.msg;
+		return v;
+	}
+};
+} // namespace
+
+TEST(Sequencer, MeasuresTheInjectedErrorsWithinTheirUncertainty)
+{
+	RunFixture run;
+	struct mtb_run_summary sum;
+	ASSERT_EQ(run.execute(&sum), MTB_OK) << sum.reason;
+	EXPECT_EQ(sum.final_state, MTB_RUN_DONE);
+	EXPECT_EQ(sum.points_done, 3);
+	struct mtb_session_view *v = run.view();
+	ASSERT_EQ(v->n_meters, 4);
+	double worst = 0;
+	for (int m = 0; m < 4; m++) {
+		ASSERT_EQ(v->meters[m].n_points, 3);
+		for (int k = 0; k < 3; k++) {
+			const struct mtb_point_view &p = v->meters[m].points[k];
+			double injected = run.bench.err(m, p.flow_lph / (1 + run.bench.ref_err)) * 1e6;
+			double diff = std::fabs(p.error_ppm - injected);
+			EXPECT_LE(diff, p.u_exp_ppm) << "meter " << m + 1 << " point " << p.name << ": measured " << p.error_ppm
+						     << " ppm, injected " << injected << " ppm, U " << p.u_exp_ppm;
+			EXPECT_LE(p.u_exp_ppm * 3, p.mpe_ppm) << p.name;
+			EXPECT_STREQ(p.start_method, "flying");
+			worst = std::max(worst, diff / p.u_exp_ppm);
+		}
+	}
+	/* Meter 1: -3 % at Q1 is within 5 %; it passes; the verdicts follow the errors. */
+	EXPECT_STREQ(v->meters[0].points[0].verdict, "pass");
+	free(v);
+	RecordProperty("worst_diff_over_U", std::to_string(worst));
+	struct mtb_audit_report rep;
+	struct mtb_errbuf eb = {};
+	EXPECT_EQ(mtb_records_audit_verify(run.rec, &rep, &eb), MTB_OK) << eb.msg;
+	EXPECT_EQ(rep.points, 3);
+}
+
+TEST(Sequencer, ManualReadingIsSlowerAndCoarserButStillHonest)
+{
+	RunFixture cam, man;
+	struct mtb_run_summary sc, sm;
+	ASSERT_EQ(cam.execute(&sc), MTB_OK) << sc.reason;
+	ASSERT_EQ(man.execute(&sm, MTB_READING_MANUAL), MTB_OK) << sm.reason;
+	EXPECT_GT(sm.bench_time_s, 2 * sc.bench_time_s);
+	struct mtb_session_view *vc = cam.view(), *vm = man.view();
+	for (int m = 0; m < 4; m++)
+		for (int k = 0; k < 3; k++) {
+			const struct mtb_point_view &p = vm->meters[m].points[k];
+			EXPECT_STREQ(p.start_method, "standing");
+			EXPECT_GE(p.u_exp_ppm, vc->meters[m].points[k].u_exp_ppm);
+			if (strcmp(p.verdict, "invalid") != 0) {
+				double injected = man.bench.err(m, p.flow_lph / (1 + man.bench.ref_err)) * 1e6;
+				/* Standing start adds the ramps, where the meter's error differs: allow U plus 0.3 %. */
+				EXPECT_LE(std::fabs(p.error_ppm - injected), p.u_exp_ppm + 3000) << p.name;
+			}
+		}
+	free(vc);
+	free(vm);
+}
+
+TEST(Sequencer, AnUnreadableDialIsInvalidNeverGuessed)
+{
+	RunFixture run;
+	run.bench.refuse_position = 2;
+	struct mtb_run_summary sum;
+	ASSERT_EQ(run.execute(&sum), MTB_OK) << sum.reason;
+	struct mtb_session_view *v = run.view();
+	for (int k = 0; k < 3; k++) {
+		EXPECT_STREQ(v->meters[1].points[k].verdict, "invalid");
+		EXPECT_STRNE(v->meters[0].points[k].verdict, "invalid");
+	}
+	free(v);
+}
+
+TEST(Sequencer, DeviceFailureAbortsIntoTheSafeStateKeepingRecordedPoints)
+{
+	RunFixture run;
+	struct mtb_run_summary first;
+	ASSERT_EQ(run.execute(&first), MTB_OK);
+	/* A second session on the same plan loses the reference meter half-way. */
+	RunFixture broken;
+	broken.bench.fail_reference_after = 2500;
+	struct mtb_run_summary sum;
+	EXPECT_NE(broken.execute(&sum), MTB_OK);
+	EXPECT_EQ(sum.final_state, MTB_RUN_ABORTED);
+	EXPECT_TRUE(broken.bench.safe);
+	EXPECT_NE(std::string(sum.reason).find("reference meter cannot be read"), std::string::npos) << sum.reason;
+	struct mtb_errbuf eb = {};
+	int done = mtb_records_points_done(broken.rec, broken.sid, &eb);
+	EXPECT_EQ(done, sum.points_done);
+	EXPECT_LT(done, 3);
+	/* Resume where it stopped, once the reference answers again. */
+	broken.bench.fail_reference_after = -1;
+	struct mtb_run_summary resumed;
+	ASSERT_EQ(broken.execute(&resumed, MTB_READING_CAMERA, done), MTB_OK) << resumed.reason;
+	EXPECT_EQ(mtb_records_points_done(broken.rec, broken.sid, &eb), 3);
+}
+
+TEST(Sequencer, OperatorAbort)
+{
+	RunFixture run;
+	int flag = 1;
+	struct mtb_run_summary sum;
+	EXPECT_NE(run.execute(&sum, MTB_READING_CAMERA, 0, &flag), MTB_OK);
+	EXPECT_EQ(sum.final_state, MTB_RUN_ABORTED);
+	EXPECT_TRUE(run.bench.safe);
+	EXPECT_NE(std::string(sum.reason).find("aborted by the operator"), std::string::npos);
+}
