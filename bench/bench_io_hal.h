@@ -1,0 +1,49 @@
+/* meterbench bench: the bench port over the HAL -- real benches and the simulated one alike,
+ * through real Modbus frames. Devices are found by class in the bench file (the first reference
+ * meter, control valve, pump and on/off valve; the first and last pressure and temperature
+ * transmitters are the inlet/reference and the outlet). Dials are read by a reader the caller
+ * supplies (cameras + vision), so this file knows no pixels. */
+#ifndef MTB_BENCH_BENCH_IO_HAL_H
+#define MTB_BENCH_BENCH_IO_HAL_H
+
+#include "bench/bench_io.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "hal/bench_cfg.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mtb_bench_io_hal;
+
+/* Reads one meter's dial at the current instant (one frame). */
+typedef int (*mtb_dial_reader_fn)(void *user, int position, struct mtb_dial_obs *out);
+
+struct mtb_bench_io_hal_opts {
+	bool lockstep;                   /* the bench clock is the simulator's (sim-clock device) */
+	mtb_dial_reader_fn read_dial;
+	void *read_dial_user;
+	const struct mtb_log *log;
+};
+
+/* Builds the HAL from cfg (which must outlive the port) and checks that the devices a run needs
+ * are there. In lockstep the HAL's clock is the simulator's. */
+int mtb_bench_io_hal_create(struct mtb_bench_io_hal **out, const struct mtb_bench_cfg *cfg,
+			    const struct mtb_bench_io_hal_opts *opts, struct mtb_errbuf *eb);
+void mtb_bench_io_hal_destroy(struct mtb_bench_io_hal *h);
+
+/* The port's vtable and context. */
+struct mtb_bench_io mtb_bench_io_hal_port(struct mtb_bench_io_hal *h);
+
+/* The bench clock (lockstep: the simulator's), for frame timestamps of the dial reader. */
+const struct mtb_clock *mtb_bench_io_hal_clock(struct mtb_bench_io_hal *h);
+
+/* A simulator instant (e.g. a virtual camera's X-Timestamp-Us) on the bench clock. */
+int64_t mtb_bench_io_hal_sim_to_bench_us(const struct mtb_bench_io_hal *h, int64_t sim_t_us);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
