@@ -99,13 +99,14 @@ struct mtb_sim_meter_config {
 	struct mtb_sim_curve true_error;
 	bool has_start_volume;
 	int64_t start_volume_ul;          /* the dial's reading at t = 0 */
-	char face[64];                    /* dial style for the renderer; "" = the type's default */
+	char face[64];                    /* dial style (sim/dial_render.h); "" = one per position */
 };
 
 struct mtb_sim_camera_config {
 	int width, height;
 	int fps;             /* MJPEG frame rate (wall clock) */
 	int jpeg_quality;
+	double nuisance;     /* 0 clean ... 1 full glare, blur, noise, tilt (sim/dial_render.h) */
 };
 
 struct mtb_sim_config {

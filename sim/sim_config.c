@@ -6,6 +6,7 @@
 #include "calibration/reference.h"
 #include "core/config.h"
 #include "core/yaml_load.h"
+#include "sim/dial_render.h"
 #include "sim/sim_priv.h"
 
 #include <math.h>
@@ -52,6 +53,7 @@ void mtb_sim_config_defaults(struct mtb_sim_config *cfg)
 	cfg->camera.height = 480;
 	cfg->camera.fps = 5;
 	cfg->camera.jpeg_quality = 85;
+	cfg->camera.nuisance = 0.15;
 }
 
 /* ---- schema ---------------------------------------------------------------------------------- */
@@ -77,7 +79,7 @@ struct reference_yaml {
 };
 
 struct camera_yaml {
-	char *width, *height, *fps, *jpeg_quality;
+	char *width, *height, *fps, *jpeg_quality, *nuisance;
 };
 
 struct fault_yaml {
@@ -133,6 +135,7 @@ static const cyaml_schema_field_t CAMERA_FIELDS[] = {
 	OPT_STR("height", struct camera_yaml, height),
 	OPT_STR("fps", struct camera_yaml, fps),
 	OPT_STR("jpeg_quality", struct camera_yaml, jpeg_quality),
+	OPT_STR("nuisance", struct camera_yaml, nuisance),
 	CYAML_FIELD_END
 };
 
@@ -409,6 +412,8 @@ static int validate(const struct sim_yaml *y, const char *data, const char *orig
 			TRY(integer(data, origin, eb, "cameras.jpeg_quality", y->cameras->jpeg_quality, 10, 100, &v));
 			c->camera.jpeg_quality = (int)v;
 		}
+		if (y->cameras->nuisance)
+			TRY(number(data, origin, eb, "cameras.nuisance", y->cameras->nuisance, 0, 1, &c->camera.nuisance));
 	}
 	c->n_faults = (int)y->faults_count;
 	for (unsigned i = 0; i < y->faults_count; i++)
@@ -443,6 +448,9 @@ static int validate(const struct sim_yaml *y, const char *data, const char *orig
 		if (my->face) {
 			snprintf(field, sizeof field, "meters[%u].face", i);
 			TRY(copy_name(data, origin, eb, field, my->face, m->face, sizeof m->face));
+			int style;
+			if (mtb_dial_style_parse(m->face, &style) != MTB_OK || style < 0)
+				return FERR(field, "unknown face '%s' (classic, cream, blue, grey)", m->face);
 		}
 	}
 	return MTB_OK;

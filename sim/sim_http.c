@@ -1,19 +1,42 @@
-/* HTTP side of the simulator (civetweb): GET /truth.json (tests only), POST and DELETE /faults
- * (run-time fault injection), and the virtual cameras. docs/sim.md. */
+/* HTTP side of the simulator (civetweb): the virtual cameras (GET /camera/<pos>/snapshot.jpg and
+ * /camera/<pos>/stream.mjpeg, docs/sim-register-map.md), GET /truth.json (tests only), POST and
+ * DELETE /faults (run-time fault injection). docs/sim.md. */
 #include "sim/sim_priv.h"
 
+#include "sim/dial_render.h"
+#include "vision/layout.h"
+#include "vision/vision.h"
+
+#include <arpa/inet.h>
 #include <civetweb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define TAG "sim-http"
+
+struct camera {
+	struct mtb_layout layout;
+	int style;
+};
 
 struct mtb_sim_http {
 	struct mg_context *ctx;
 	struct mtb_sim_server *srv;
 	int port;
+	char host[64];
 	char start_error[256];
+	atomic_bool stopping;          /* ends MJPEG streams before mg_stop waits for them */
+	struct mtb_sim_camera_config cam;
+	uint64_t seed;
+	int n_cameras;
+	struct camera cameras[MTB_SIM_MAX_METERS];
 };
 
 static int reply(struct mg_connection *c, int status, const char *type, const char *body, size_t len)
@@ -92,6 +115,119 @@ static int faults_handler(struct mg_connection *c, void *cb)
 	return reply_text(c, 200, "added\n");
 }
 
+/* ---- virtual cameras ----------------------------------------------------------------------------- */
+
+/* One frame of camera `pos` (1-based) at the current simulated instant: JPEG bytes (malloc'd)
+ * and the instant. MTB_ERR_STATE during a camera-dropout fault. */
+static int camera_frame(struct mtb_sim_http *h, int pos, uint64_t frame_no, unsigned char **jpg, size_t *len,
+			int64_t *t_us, struct mtb_errbuf *eb)
+{
+	mtb_sim_server_lock(h->srv);
+	struct mtb_sim_plant *p = mtb_sim_server_plant(h->srv);
+	bool dropout = mtb_sim_plant_camera_dropout(p, pos);
+	int64_t volume_ul = mtb_sim_plant_indicated_ul(p, pos);
+	*t_us = mtb_sim_plant_time_us(p);
+	mtb_sim_server_unlock(h->srv);
+	if (dropout)
+		return mtb_errbuf_set(eb, MTB_ERR_STATE, "camera %d: dropout", pos);
+	const struct camera *c = &h->cameras[pos - 1];
+	/* The face is fixed per camera; glare, noise and tilt change from frame to frame like a real
+	 * camera's, from a seed of (configuration seed, position, instant, frame). */
+	struct mtb_dial_render_opts o = {
+		.width_px = h->cam.width, .height_px = h->cam.height, .style = c->style,
+		.seed = h->seed * 1000003u + (uint64_t)pos * 7919u + (uint64_t)*t_us * 31u + frame_no,
+		.nuisance = h->cam.nuisance,
+	};
+	struct mtb_image *img;
+	int rc = mtb_dial_render(&c->layout, volume_ul, &o, &img, NULL, eb);
+	if (rc != MTB_OK)
+		return rc;
+	img->t_mono_us = *t_us;
+	rc = mtb_image_encode_jpeg(img, h->cam.jpeg_quality, jpg, len, eb);
+	mtb_image_destroy(img);
+	return rc;
+}
+
+/* "/camera/<pos>/<what>" -> pos (1..n) and what; 0 when the path is not a camera's. */
+static int camera_path(const struct mtb_sim_http *h, const char *uri, const char **what)
+{
+	const char *p = uri + strlen("/camera/");
+	char *end;
+	long pos = strtol(p, &end, 10);
+	if (end == p || *end != '/' || pos < 1 || pos > h->n_cameras)
+		return 0;
+	*what = end + 1;
+	return (int)pos;
+}
+
+static int snapshot(struct mg_connection *c, struct mtb_sim_http *h, int pos)
+{
+	unsigned char *jpg;
+	size_t len;
+	int64_t t_us;
+	struct mtb_errbuf eb = { { 0 } };
+	int rc = camera_frame(h, pos, 0, &jpg, &len, &t_us, &eb);
+	if (rc == MTB_ERR_STATE)
+		return reply_text(c, 503, "camera dropout\n");
+	if (rc != MTB_OK) {
+		char msg[600];
+		snprintf(msg, sizeof msg, "%s\n", eb.msg);
+		return reply_text(c, 500, msg);
+	}
+	mg_printf(c,
+		  "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: %zu\r\n"
+		  "X-Timestamp-Us: %lld\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+		  len, (long long)t_us);
+	mg_write(c, jpg, len);
+	free(jpg);
+	return 200;
+}
+
+/* multipart/x-mixed-replace, one part per frame at cameras.fps (wall clock), until the client
+ * goes, the camera drops out, or the server stops. */
+static int stream(struct mg_connection *c, struct mtb_sim_http *h, int pos)
+{
+	mg_printf(c, "HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=mtbframe\r\n"
+		     "Cache-Control: no-store\r\nConnection: close\r\n\r\n");
+	struct timespec period = { 0, 1000000000L / h->cam.fps };
+	if (h->cam.fps == 1)
+		period = (struct timespec){ 1, 0 };
+	for (uint64_t n = 1; !atomic_load(&h->stopping); n++) {
+		unsigned char *jpg;
+		size_t len;
+		int64_t t_us;
+		struct mtb_errbuf eb;
+		if (camera_frame(h, pos, n, &jpg, &len, &t_us, &eb) != MTB_OK)
+			break;
+		int w = mg_printf(c, "--mtbframe\r\nContent-Type: image/jpeg\r\nContent-Length: %zu\r\n"
+				     "X-Timestamp-Us: %lld\r\n\r\n", len, (long long)t_us);
+		int w2 = w > 0 ? mg_write(c, jpg, len) : -1;
+		int w3 = w2 > 0 ? mg_printf(c, "\r\n") : -1;
+		free(jpg);
+		if (w3 <= 0)
+			break;
+		nanosleep(&period, NULL);
+	}
+	return 200;
+}
+
+static int camera_handler(struct mg_connection *c, void *cb)
+{
+	struct mtb_sim_http *h = cb;
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	const char *what = NULL;
+	int pos = camera_path(h, ri->local_uri, &what);
+	if (!pos)
+		return reply_text(c, 404, "no such camera\n");
+	if (strcmp(ri->request_method, "GET") != 0)
+		return reply_text(c, 405, "GET only\n");
+	if (strcmp(what, "snapshot.jpg") == 0)
+		return snapshot(c, h, pos);
+	if (strcmp(what, "stream.mjpeg") == 0)
+		return stream(c, h, pos);
+	return reply_text(c, 404, "use snapshot.jpg or stream.mjpeg\n");
+}
+
 static int log_message(const struct mg_connection *c, const char *msg)
 {
 	struct mtb_sim_http *h = mg_get_user_data(mg_get_context(c));
@@ -108,6 +244,23 @@ int mtb_sim_http_start(struct mtb_sim_server *s, const char *host, int port, str
 	if (!h)
 		return mtb_errbuf_set(eb, MTB_ERR_NOMEM, "out of memory");
 	h->srv = s;
+	const struct mtb_sim_config *cfg = mtb_sim_server_config(s);
+	h->cam = cfg->camera;
+	h->seed = cfg->seed;
+	h->n_cameras = cfg->n_meters;
+	for (int i = 0; i < cfg->n_meters; i++) {
+		const struct mtb_sim_meter_config *m = &cfg->meters[i];
+		int rc = mtb_layout_load(m->type.register_layout, &h->cameras[i].layout, eb);
+		if (rc != MTB_OK) {
+			free(h);
+			return mtb_errbuf_prefix(eb, rc, "camera %d (meter %s, type %s)", i + 1, m->serial,
+						 m->type_name);
+		}
+		/* the configured face, else the styles in turn along the line */
+		if (!m->face[0] || mtb_dial_style_parse(m->face, &h->cameras[i].style) != MTB_OK)
+			h->cameras[i].style = i % MTB_DIAL_STYLE_COUNT;
+	}
+	snprintf(h->host, sizeof h->host, "%s", host);
 	char ports[128];
 	snprintf(ports, sizeof ports, "%s:%d", host, port);
 	const char *opts[] = { "listening_ports", ports, "num_threads", "24", "enable_keep_alive", "no", NULL };
@@ -129,15 +282,38 @@ int mtb_sim_http_start(struct mtb_sim_server *s, const char *host, int port, str
 		h->port = sp[0].port;
 	mg_set_request_handler(h->ctx, "/truth.json$", truth_handler, h);
 	mg_set_request_handler(h->ctx, "/faults$", faults_handler, h);
+	mg_set_request_handler(h->ctx, "/camera/", camera_handler, h);
 	*out = h;
 	return MTB_OK;
+}
+
+static void *wake_listener(void *arg)
+{
+	struct mtb_sim_http *h = arg;
+	struct timespec pause = { 0, 20000000 };
+	nanosleep(&pause, NULL);   /* after mg_stop has raised its stop flag */
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)h->port) };
+	if (inet_pton(AF_INET, h->host, &a.sin_addr) == 1)
+		connect(fd, (struct sockaddr *)&a, sizeof a);
+	close(fd);
+	return NULL;
 }
 
 void mtb_sim_http_stop(struct mtb_sim_http *h)
 {
 	if (!h)
 		return;
+	atomic_store(&h->stopping, true);
+	/* civetweb's listener polls in 2 s quanta (SOCKET_TIMEOUT_QUANTUM); a connection wakes it
+	 * so that mg_stop returns at once. */
+	pthread_t waker;
+	bool woke = pthread_create(&waker, NULL, wake_listener, h) == 0;
 	mg_stop(h->ctx);
+	if (woke)
+		pthread_join(waker, NULL);
 	mg_exit_library();
 	free(h);
 }

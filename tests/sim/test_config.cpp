@@ -50,11 +50,11 @@ TEST(SimConfig, PlantCamerasFaultsAndDefaults)
 {
 	mtb_sim_config c;
 	mtb_errbuf eb = {};
-	ASSERT_EQ(parse("seed: 5\nplant:\n  flow_tau_s: 2.5\n  air_volume_ml: 0\ncameras:\n  fps: 2\n"
+	ASSERT_EQ(parse("seed: 5\nplant:\n  flow_tau_s: 2.5\n  air_volume_ml: 0\ncameras:\n  fps: 2\n  nuisance: 0.4\n"
 			"faults:\n  - {kind: late-reply, unit: 10, delay_ms: 800, at_s: 12.5, duration_s: 3}\n"
 			"  - {kind: camera-dropout, position: 4, count: 2}\n"
 			"meters:\n  - serial: A\n    type: dn15-r160-c2\n    true_error: [[15.6, -3.0], [2500, 0.8]]\n"
-			"    start_volume_l: 123.456789\n",
+			"    start_volume_l: 123.456789\n    face: blue\n",
 			&c, &eb), MTB_OK) << eb.msg;
 	EXPECT_EQ(c.seed, 5u);
 	EXPECT_DOUBLE_EQ(c.plant.flow_tau_s, 2.5);
@@ -62,6 +62,8 @@ TEST(SimConfig, PlantCamerasFaultsAndDefaults)
 	EXPECT_DOUBLE_EQ(c.plant.pump_shutoff_head_kpa, 700);   // default kept
 	EXPECT_EQ(c.camera.fps, 2);
 	EXPECT_EQ(c.camera.width, 640);
+	EXPECT_DOUBLE_EQ(c.camera.nuisance, 0.4);
+	EXPECT_STREQ(c.meters[0].face, "blue");
 	ASSERT_EQ(c.n_faults, 2);
 	EXPECT_EQ(c.faults[0].kind, MTB_SIM_FAULT_LATE_REPLY);
 	EXPECT_EQ(c.faults[0].unit, 10);
@@ -97,6 +99,10 @@ TEST(SimConfig, ErrorsNameLineAndField)
 		  "serial 'A' appears twice" },
 		{ "meters:\n  - serial: A\n    type: t\n    true_error: [[25, 1, 3]]\n", "t.yaml: line 4" },
 		{ "name: x\n", "missing field 'meters'" },
+		{ "meters:\n  - serial: A\n    type: t\n    true_error: [[25, 1]]\n    face: plaid\n",
+		  "line 5: field 'meters[0].face': unknown face 'plaid'" },
+		{ "cameras:\n  nuisance: 2\nmeters:\n  - serial: A\n    type: t\n    true_error: [[25, 1]]\n",
+		  "line 2: field 'cameras.nuisance': must be within 0-1" },
 		{ "meters:\n  - serial: A\n    type: t\n    true_error: [[25, 1]]\n    colour: red\n",
 		  "line 5: unknown field 'colour'" },
 	};
