@@ -222,6 +222,12 @@ void mtb_bench_io_hal_destroy(struct mtb_bench_io_hal *h)
 	free(h);
 }
 
+void mtb_bench_io_hal_set_dial_reader(struct mtb_bench_io_hal *h, mtb_dial_reader_fn fn, void *user)
+{
+	h->o.read_dial = fn;
+	h->o.read_dial_user = user;
+}
+
 struct mtb_bench_io mtb_bench_io_hal_port(struct mtb_bench_io_hal *h)
 {
 	return (struct mtb_bench_io){ &HAL_OPS, h };

@@ -34,6 +34,9 @@ int mtb_bench_io_hal_create(struct mtb_bench_io_hal **out, const struct mtb_benc
 			    const struct mtb_bench_io_hal_opts *opts, struct mtb_errbuf *eb);
 void mtb_bench_io_hal_destroy(struct mtb_bench_io_hal *h);
 
+/* Sets (or replaces) the dial reader; the reader may need the port's clock, so it can come after. */
+void mtb_bench_io_hal_set_dial_reader(struct mtb_bench_io_hal *h, mtb_dial_reader_fn fn, void *user);
+
 /* The port's vtable and context. */
 struct mtb_bench_io mtb_bench_io_hal_port(struct mtb_bench_io_hal *h);
 

@@ -542,8 +542,9 @@ int mtb_records_session_finish(struct mtb_records *r, const char *sid, const cha
 	if (rc != MTB_OK)
 		return rc;
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(r->db, "UPDATE sessions SET status=?2, finished_unix_s=?3, bench_time_s=?4"
-				      " WHERE id=?1 AND status='running'", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(r->db, "UPDATE sessions SET status=?2, finished_unix_s=?3,"
+				      " bench_time_s=COALESCE(bench_time_s, 0) + ?4 WHERE id=?1 AND status='running'", -1, &st,
+			       NULL) != SQLITE_OK)
 		return finish_tx(r, db_err(r, eb, "finish"), eb);
 	bind_text(st, 1, sid);
 	bind_text(st, 2, status);
@@ -559,6 +560,43 @@ int mtb_records_session_finish(struct mtb_records *r, const char *sid, const cha
 		rc = audit_append(r, sid, "session-end", -1, payload, eb);
 	}
 	return finish_tx(r, rc, eb);
+}
+
+int mtb_records_session_resume(struct mtb_records *r, const char *sid, struct mtb_errbuf *eb)
+{
+	int rc = begin(r, eb);
+	if (rc != MTB_OK)
+		return rc;
+	char status[32];
+	rc = session_status(r, sid, status, sizeof status);
+	if (rc == MTB_ERR_NOTFOUND)
+		rc = mtb_errbuf_set(eb, MTB_ERR_NOTFOUND, "records: no session %s", sid);
+	else if (rc != MTB_OK)
+		rc = db_err(r, eb, "session");
+	else if (strcmp(status, "complete") == 0)
+		rc = mtb_errbuf_set(eb, MTB_ERR_STATE, "records: session %s is complete", sid);
+	if (rc == MTB_OK && strcmp(status, "running") != 0) {
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(r->db, "UPDATE sessions SET status='running' WHERE id=?1", -1, &st, NULL) != SQLITE_OK)
+			rc = db_err(r, eb, "resume");
+		else {
+			bind_text(st, 1, sid);
+			rc = sqlite3_step(st) == SQLITE_DONE ? MTB_OK : db_err(r, eb, "resume");
+			sqlite3_finalize(st);
+		}
+	}
+	int done = 0;
+	if (rc == MTB_OK) {
+		done = mtb_records_points_done(r, sid, eb);
+		rc = done < 0 ? done : MTB_OK;
+	}
+	if (rc == MTB_OK) {
+		char payload[64];
+		snprintf(payload, sizeof payload, "from_status=%s\npoints_done=%d\n", status, done);
+		rc = audit_append(r, sid, "session-resume", -1, payload, eb);
+	}
+	rc = finish_tx(r, rc, eb);
+	return rc == MTB_OK ? done : rc;
 }
 
 static int verify_fail(struct mtb_audit_report *rep, struct mtb_errbuf *eb, int64_t seq, const char *fmt, ...)

@@ -109,7 +109,13 @@ int mtb_records_point_commit(struct mtb_records *r, const char *session_id, int 
  * negative error; MTB_ERR_NOTFOUND for an unknown session. */
 int mtb_records_points_done(struct mtb_records *r, const char *session_id, struct mtb_errbuf *eb);
 
-/* Ends a session: status "complete" or "aborted", and its bench time. */
+/* Reopens an interrupted session (running after a crash, or aborted) to carry on: status back
+ * to running, an audit entry "session-resume". Returns the points already recorded (the next
+ * point index) or a negative error; a complete session cannot be resumed (MTB_ERR_STATE). */
+int mtb_records_session_resume(struct mtb_records *r, const char *session_id, struct mtb_errbuf *eb);
+
+/* Ends a session: status "complete" or "aborted"; bench_time_s is added to what earlier runs of
+ * the same (resumed) session recorded. */
 int mtb_records_session_finish(struct mtb_records *r, const char *session_id, const char *status,
 			       double bench_time_s, struct mtb_errbuf *eb);
 

@@ -237,3 +237,29 @@ TEST(Records, KillNineLosesAtMostThePointInProgress)
 		mtb_records_close(r);
 	}
 }
+
+TEST(Records, AnAbortedSessionResumesAndAddsItsBenchTime)
+{
+	TmpDb tmp;
+	struct mtb_records *r;
+	struct mtb_errbuf eb = {};
+	ASSERT_EQ(mtb_records_open(tmp.path.c_str(), &r, &eb), MTB_OK);
+	std::string sid = begin_session(r);
+	ASSERT_EQ(commit_point(r, sid, 0), MTB_OK);
+	ASSERT_EQ(mtb_records_session_finish(r, sid.c_str(), "aborted", 100.5, &eb), MTB_OK);
+	EXPECT_EQ(commit_point(r, sid, 1), MTB_ERR_STATE);
+	EXPECT_EQ(mtb_records_session_resume(r, sid.c_str(), &eb), 1);
+	ASSERT_EQ(commit_point(r, sid, 1), MTB_OK);
+	ASSERT_EQ(mtb_records_session_finish(r, sid.c_str(), "complete", 50.25, &eb), MTB_OK);
+	EXPECT_EQ(mtb_records_session_resume(r, sid.c_str(), &eb), MTB_ERR_STATE);
+	EXPECT_EQ(mtb_records_session_resume(r, "nope", &eb), MTB_ERR_NOTFOUND);
+	struct mtb_session_view *v;
+	ASSERT_EQ(mtb_records_session_load(r, sid.c_str(), &v, &eb), MTB_OK);
+	EXPECT_DOUBLE_EQ(v->bench_time_s, 150.75);
+	EXPECT_STREQ(v->status, "complete");
+	free(v);
+	struct mtb_audit_report rep;
+	EXPECT_EQ(mtb_records_audit_verify(r, &rep, &eb), MTB_OK) << eb.msg;
+	EXPECT_EQ(rep.entries, 6);   /* begin, point, end, resume, point, end */
+	mtb_records_close(r);
+}
