@@ -358,7 +358,7 @@ static void draw_face(cairo_t *cr, const struct scene *sc, const struct mtb_layo
 
 	/* Printing: unit next to the rollers, maker and data plate text, serial. */
 	int nr = l->n_rollers;
-	double bx0 = l->rollers[0].x, by0 = l->rollers[0].y, bh = l->rollers[0].h;
+	double by0 = l->rollers[0].y, bh = l->rollers[0].h;
 	double bx1 = l->rollers[nr - 1].x + l->rollers[nr - 1].w;
 	set_rgb(cr, st->ink);
 	cairo_select_font_face(cr, st->print_font, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
@@ -374,8 +374,9 @@ static void draw_face(cairo_t *cr, const struct scene *sc, const struct mtb_layo
 
 	/* The roller band behind the windows. */
 	set_rgb(cr, st->band);
-	double m = bh * 0.14;
-	cairo_rectangle(cr, bx0 - m, by0 - m, bx1 - bx0 + 2 * m, bh + 2 * m);
+	double fx, fy, fw, fh;
+	mtb_layout_frame_rect(l, &fx, &fy, &fw, &fh);
+	cairo_rectangle(cr, fx, fy, fw, fh);
 	cairo_fill(cr);
 	for (int i = 0; i < nr; i++)
 		draw_roller(cr, sc, &l->rollers[i], pos[i]);
@@ -634,8 +635,8 @@ int mtb_dial_render(const struct mtb_layout *l, int64_t volume_ul, const struct 
 
 	/* Perspective about the image centre: a camera a few degrees off the face's axis. */
 	double H[9] = { m.xx, m.xy, m.x0, m.yx, m.yy, m.y0, 0, 0, 1 };
-	double px = 0.00035 * nu * fmax(-2, fmin(2, gauss(&r))) * 480.0 / w;
-	double py = 0.00035 * nu * fmax(-2, fmin(2, gauss(&r))) * 480.0 / h;
+	double px = 0.00015 * nu * fmax(-2, fmin(2, gauss(&r))) * 480.0 / w;
+	double py = 0.00015 * nu * fmax(-2, fmin(2, gauss(&r))) * 480.0 / h;
 	if (px != 0 || py != 0) {
 		double cx = w / 2.0, cy = h / 2.0;
 		double T[9] = { 1, 0, cx, 0, 1, cy, 0, 0, 1 }, Ti[9] = { 1, 0, -cx, 0, 1, -cy, 0, 0, 1 };

@@ -276,3 +276,20 @@ void mtb_layout_crop_rect(const struct mtb_layout *l, int i, double *x, double *
 		*w = *h = 2.3 * p->r;
 	}
 }
+
+void mtb_layout_frame_rect(const struct mtb_layout *l, double *x, double *y, double *w, double *h)
+{
+	double x0 = l->rollers[0].x, y0 = l->rollers[0].y, x1 = x0 + l->rollers[0].w, y1 = y0 + l->rollers[0].h;
+	for (int i = 1; i < l->n_rollers; i++) {
+		const struct mtb_layout_roller *r = &l->rollers[i];
+		x0 = fmin(x0, r->x);
+		y0 = fmin(y0, r->y);
+		x1 = fmax(x1, r->x + r->w);
+		y1 = fmax(y1, r->y + r->h);
+	}
+	double m = MTB_LAYOUT_FRAME_MARGIN * l->rollers[0].h;
+	*x = x0 - m;
+	*y = y0 - m;
+	*w = x1 - x0 + 2 * m;
+	*h = y1 - y0 + 2 * m;
+}

@@ -75,6 +75,11 @@ int64_t mtb_layout_weight_ul(const struct mtb_layout *l, int i);
  * following the drive rules above. The renderer draws this; the reader's fusion inverts it. */
 double mtb_layout_position(const struct mtb_layout *l, int i, int64_t volume_ul);
 
+/* The counter's frame: the band around the roller windows, their bounding box grown by this
+ * share of the window height on every side. The renderer draws it; the aligner looks for it. */
+#define MTB_LAYOUT_FRAME_MARGIN 0.14
+void mtb_layout_frame_rect(const struct mtb_layout *l, double *x, double *y, double *w, double *h);
+
 /* The crop rectangle (face units) the reader cuts around element i and the renderer's training
  * crops show: a roller window with a margin of 12 % of its width and 8 % of its height each side;
  * a pointer's square of side 2.3 r centred on the sub-dial. */

@@ -1,0 +1,268 @@
+/* Fusion of element readings into one volume: roll-over rules, refusals, plausibility against
+ * the reference flow, and combination of frames. Readings are synthetic: the positions the
+ * layout says each element stands at, plus the errors a reader makes. */
+#include "vision/register.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+struct mtb_layout load(const char *name)
+{
+	struct mtb_layout l;
+	struct mtb_errbuf eb = {};
+	EXPECT_EQ(mtb_layout_load((std::string(MTB_SOURCE_DIR "/configs/layouts/") + name + ".yaml").c_str(), &l, &eb),
+		  MTB_OK)
+		<< eb.msg;
+	return l;
+}
+
+/* What a perfect reader sees at volume v, each position rounded to the reader's 0.1 steps
+ * when `tenths` (as the CNN's 100 classes do). */
+std::vector<struct mtb_reading> readings(const struct mtb_layout &l, int64_t v, bool tenths = false)
+{
+	std::vector<struct mtb_reading> r(mtb_layout_elements(&l));
+	for (int i = 0; i < (int)r.size(); i++) {
+		double p = mtb_layout_position(&l, i, v);
+		if (tenths)
+			p = std::fmod(std::round(p * 10) / 10, 10.0);
+		r[i] = {};
+		r[i].value = p;
+		r[i].confidence = 0.95;
+	}
+	return r;
+}
+
+struct mtb_register_result fuse(const struct mtb_layout &l, const std::vector<struct mtb_reading> &r)
+{
+	struct mtb_register_result out;
+	EXPECT_EQ(mtb_register_fuse(&l, r.data(), (int)r.size(), nullptr, &out), MTB_OK);
+	return out;
+}
+
+const int64_t M3 = 1000000000;   /* uL */
+} // namespace
+
+TEST(RegisterFuse, ExactPositionsGiveTheVolumeToTheResolution)
+{
+	struct mtb_layout l = load("roller8-pointer4");
+	for (int64_t v : { INT64_C(0), INT64_C(123456789012), 12345 * M3 + 678901230, INT64_C(99999999999990) }) {
+		struct mtb_register_result r = fuse(l, readings(l, v));
+		ASSERT_FALSE(r.refused) << r.reason;
+		EXPECT_EQ(r.resolution_ul, 10);
+		EXPECT_LE(std::llabs(r.volume_ul - v), 5) << v;
+		EXPECT_GT(r.confidence, 0.9);
+	}
+}
+
+/* Every roll-over, with a reader that only gives tenths (so a roller in transfer reads 9.9 or
+ * 0.0 early or late): the lower element decides. */
+TEST(RegisterFuse, RollOversAreDecidedByTheElementBelow)
+{
+	struct mtb_layout l = load("roller8-pointer4");
+	int n = mtb_layout_elements(&l);
+	for (int k = 0; k < n - 1; k++) {
+		int64_t w = mtb_layout_weight_ul(&l, k);
+		/* 9999.99 -> 10000.00 at every element: just before, at, and just after its turn. */
+		for (int64_t base : { w, 7 * w, 10 * w - 10 * w % l.range_ul }) {
+			if (base <= 0 || base >= l.range_ul)
+				continue;
+			for (int64_t d : { -300, -100, -20, 0, 20, 100, 300, -2000, 2000 }) {
+				int64_t v = ((base + d) % l.range_ul + l.range_ul) % l.range_ul;
+				struct mtb_register_result r = fuse(l, readings(l, v, true));
+				ASSERT_FALSE(r.refused) << "k " << k << " v " << v << ": " << r.reason;
+				EXPECT_LE(std::llabs(r.volume_ul - v), 5 + 50) << "k " << k << " v " << v;   /* tenths of 100 uL */
+			}
+		}
+	}
+}
+
+TEST(RegisterFuse, RollerCaughtHalfWayIsSettledByTheRollerBelow)
+{
+	struct mtb_layout l = load("roller8-pointer4");
+	/* 2.9995 m3 + 0.9 L ... : the 1 m3 roller half way between 2 and 3 (transfer), the 100 L
+	   roller half way between 9 and 0, and so on down to the 1 L roller at 9.5. */
+	int64_t v = 3 * M3 - 500000;
+	auto rd = readings(l, v);
+	EXPECT_NEAR(rd[4].value, 2.5, 1e-9);
+	struct mtb_register_result r = fuse(l, rd);
+	ASSERT_FALSE(r.refused) << r.reason;
+	EXPECT_EQ(r.digit[4], 2);
+	EXPECT_EQ(r.volume_ul, v);
+	/* A reader that sees the half-turned 1 m3 roller as 3.0 (the upper digit) is overruled by the
+	   roller below it still before its 9 -> 0: that is a 0.5 error, refused; at 2.8 it is 2. */
+	rd[4].value = 2.8;
+	r = fuse(l, rd);
+	ASSERT_FALSE(r.refused) << r.reason;
+	EXPECT_EQ(r.digit[4], 2);
+	rd[4].value = 3.0;
+	r = fuse(l, rd);
+	EXPECT_TRUE(r.refused);
+	EXPECT_NE(std::string(r.reason).find("roller 5"), std::string::npos) << r.reason;
+}
+
+TEST(RegisterFuse, PointerJustPastZeroMeansTheDigitAboveHasTurned)
+{
+	struct mtb_layout l = load("roller8-pointer4");
+	/* 4.0002 L: the 1 L roller has just turned to 4, the 0.1 L pointer stands at 0.002. A digit
+	   reader that still sees 3.9 (the roller lagging behind) must give 4, not 3. */
+	int64_t v = 4 * 1000000 + 200;
+	auto rd = readings(l, v);
+	rd[7].value = 3.9;
+	struct mtb_register_result r = fuse(l, rd);
+	ASSERT_FALSE(r.refused) << r.reason;
+	EXPECT_EQ(r.digit[7], 4);
+	EXPECT_EQ(r.volume_ul, v);
+	/* Just before: the pointer at 9.98, the roller read as 4.0 (ahead) -> 3. */
+	v = 4 * 1000000 - 2000;
+	rd = readings(l, v);
+	rd[7].value = 4.0;
+	r = fuse(l, rd);
+	ASSERT_FALSE(r.refused) << r.reason;
+	EXPECT_EQ(r.digit[7], 3);
+	EXPECT_EQ(r.volume_ul, v);
+	/* A pointer just past 0 with its upper pointer reading 9.95 (lagging): the upper has turned. */
+	v = 5 * 100000 + 100;   /* 0.5001 L: pointer 1 at 5.001, pointer 2 at 0.01 */
+	rd = readings(l, v);
+	rd[8].value = 4.95;
+	r = fuse(l, rd);
+	ASSERT_FALSE(r.refused) << r.reason;
+	EXPECT_EQ(r.volume_ul, v);
+}
+
+TEST(RegisterFuse, RefusesRatherThanGuesses)
+{
+	struct mtb_layout l = load("roller8-pointer4");
+	int64_t v = 31415926535;
+	auto rd = readings(l, v);
+	/* a refused element */
+	rd[3].refused = true;
+	snprintf(rd[3].reason, sizeof rd[3].reason, "blank crop");
+	struct mtb_register_result r = fuse(l, rd);
+	EXPECT_TRUE(r.refused);
+	EXPECT_EQ(std::string(r.reason), "roller 4 unreadable: blank crop");
+	EXPECT_EQ(r.confidence, 0);
+	/* a low confidence */
+	rd = readings(l, v);
+	rd[9].confidence = 0.3;
+	r = fuse(l, rd);
+	EXPECT_TRUE(r.refused);
+	EXPECT_NE(std::string(r.reason).find("pointer 2: confidence 0.30"), std::string::npos) << r.reason;
+	/* a digit between digits while the element below is far from its turn */
+	rd = readings(l, v);
+	rd[2].value = std::fmod(rd[2].value + 0.5, 10.0);
+	r = fuse(l, rd);
+	EXPECT_TRUE(r.refused);
+	EXPECT_NE(std::string(r.reason).find("roller 3 reads"), std::string::npos) << r.reason;
+	/* a value off the circle */
+	rd = readings(l, v);
+	rd[0].value = 10.0;
+	r = fuse(l, rd);
+	EXPECT_TRUE(r.refused);
+	/* wrong count */
+	struct mtb_register_result out;
+	EXPECT_EQ(mtb_register_fuse(&l, rd.data(), 3, nullptr, &out), MTB_ERR_ARG);
+}
+
+/* Reader noise up to 0.3 division on every element never produces a wrong volume: the reading
+ * is either right to the resolution or refused. */
+TEST(RegisterFuse, NoisyReadersGiveRightOrRefused)
+{
+	struct mtb_layout l = load("roller8-pointer4");
+	std::mt19937_64 g(12345);
+	std::uniform_int_distribution<int64_t> vol(0, l.range_ul - 1);
+	std::uniform_real_distribution<double> noise(-0.3, 0.3);
+	int right = 0, refused = 0;
+	for (int i = 0; i < 20000; i++) {
+		int64_t v = vol(g);
+		if (i % 2)   /* half next to a roll-over of a random element */
+			v = (v / mtb_layout_weight_ul(&l, i % 11) * mtb_layout_weight_ul(&l, i % 11) + (int64_t)(i % 7) * 37 - 100 +
+			     l.range_ul) % l.range_ul;
+		auto rd = readings(l, v);
+		for (auto &e : rd)
+			e.value = std::fmod(e.value + noise(g) + 10.0, 10.0);
+		struct mtb_register_result r = fuse(l, rd);
+		if (r.refused) {
+			refused++;
+			continue;
+		}
+		/* the finest pointer's own noise (0.3 division = 30 uL) is the only error left */
+		int64_t err = r.volume_ul - v;
+		err = ((err % l.range_ul) + l.range_ul + l.range_ul / 2) % l.range_ul - l.range_ul / 2;
+		ASSERT_LE(std::llabs(err), 35) << "volume " << v << " read " << r.volume_ul;
+		right++;
+	}
+	EXPECT_GT(right, 10000);
+	std::printf("noise +-0.3: %d right, %d refused\n", right, refused);
+}
+
+TEST(RegisterFlow, PlausibleAgainstTheReferenceFlow)
+{
+	struct mtb_layout l = load("roller8-pointer4");
+	/* 1500 L/h for 60 s = 25 L. */
+	struct mtb_register_prior p = { 1000 * M3, 0, 1500.0, 0.05, 2000 };
+	struct mtb_register_result r = {};
+	r.t_mono_us = 60000000;
+	r.volume_ul = 1000 * M3 + 25 * 1000000 + 400000;   /* +25.4 L: within 5 % */
+	EXPECT_EQ(mtb_register_check_flow(&l, &p, &r), MTB_OK);
+	EXPECT_FALSE(r.refused);
+	r.volume_ul = 1000 * M3 + 35 * 1000000;   /* a misread 10 L roller */
+	EXPECT_EQ(mtb_register_check_flow(&l, &p, &r), MTB_ERR_REFUSED);
+	EXPECT_TRUE(r.refused);
+	EXPECT_NE(std::string(r.reason).find("implausible: moved +35.000000 L"), std::string::npos) << r.reason;
+	/* running backwards at standstill */
+	r = {};
+	p.flow_lph = 0;
+	r.t_mono_us = 1000000;
+	r.volume_ul = 1000 * M3 - 100000;
+	EXPECT_EQ(mtb_register_check_flow(&l, &p, &r), MTB_ERR_REFUSED);
+	/* across the register's turn-over */
+	r = {};
+	p = { l.range_ul - 1000000, 0, 3600.0, 0.05, 2000 };
+	r.t_mono_us = 2000000;    /* 2 L later */
+	r.volume_ul = 1000000;
+	EXPECT_EQ(mtb_register_check_flow(&l, &p, &r), MTB_OK) << r.reason;
+}
+
+TEST(RegisterCombine, MedianOfAgreeingFramesAtOneInstant)
+{
+	struct mtb_layout l = load("roller8-pointer4");
+	/* 3600 L/h = 1 uL/us; frames 0.1 s apart read a volume moving 100 000 uL per frame. */
+	std::vector<struct mtb_register_result> f(5);
+	for (int i = 0; i < 5; i++) {
+		f[i] = {};
+		f[i].resolution_ul = 10;
+		f[i].confidence = 0.9;
+		f[i].t_mono_us = 1000000 + i * 100000;
+		f[i].volume_ul = 50 * M3 + i * 100000 + (i % 2 ? 20 : -20);
+	}
+	struct mtb_register_combine_opts o = { 3600.0, 1200000, 100, 0, 0 };
+	struct mtb_register_result out;
+	ASSERT_EQ(mtb_register_combine(&l, f.data(), 5, &o, &out), MTB_OK);
+	ASSERT_FALSE(out.refused) << out.reason;
+	EXPECT_LE(std::llabs(out.volume_ul - (50 * M3 + 200000)), 20);
+	EXPECT_EQ(out.t_mono_us, 1200000);
+	/* One frame 10 L off (a misread roller that fused consistently): refused by default ... */
+	f[3].volume_ul += 10 * 1000000;
+	ASSERT_EQ(mtb_register_combine(&l, f.data(), 5, &o, &out), MTB_OK);
+	EXPECT_TRUE(out.refused);
+	EXPECT_NE(std::string(out.reason).find("frames disagree: 4 of 5"), std::string::npos) << out.reason;
+	/* ... or outvoted when one disagreement is allowed. */
+	o.max_disagree = 1;
+	ASSERT_EQ(mtb_register_combine(&l, f.data(), 5, &o, &out), MTB_OK);
+	EXPECT_FALSE(out.refused) << out.reason;
+	EXPECT_LE(std::llabs(out.volume_ul - (50 * M3 + 200000)), 20);
+	/* Too few readable frames. */
+	for (int i = 0; i < 3; i++) {
+		f[i].refused = true;
+		snprintf(f[i].reason, sizeof f[i].reason, "glare");
+	}
+	ASSERT_EQ(mtb_register_combine(&l, f.data(), 5, &o, &out), MTB_OK);
+	EXPECT_TRUE(out.refused);
+	EXPECT_NE(std::string(out.reason).find("only 2 of 5 frames readable, 3 needed"), std::string::npos) << out.reason;
+}

@@ -1,0 +1,123 @@
+/* meterbench vision: a whole register -- rollers and pointers fused into one volume.
+ *
+ * Steps, each usable on its own:
+ *   1. mtb_register_align: finds the face in a frame (offset, scale, rotation, slight
+ *      perspective) as a homography from face units (vision/layout.h) to pixels.
+ *   2. mtb_register_crop: cuts one element's crop (mtb_layout_crop_rect) through that homography.
+ *   3. the element readers (mtb_vision_read_digit / mtb_vision_read_needle, or any other through
+ *      struct mtb_register_readers) give each element a position on [0, 10) and a confidence.
+ *   4. mtb_register_fuse: the positions become one volume in integer microlitres. Digits are
+ *      never rounded on their own: working up from the finest pointer, each element's digit is
+ *      the one whose expected position (given everything below it and the layout's drive rule)
+ *      is nearest to what was read, so a roller caught between 2 and 3 is settled by the wheel
+ *      or pointer below it, and a pointer just past 0 means the digit above has just turned.
+ *      A reading that does not fit its expected position within the tolerance is refused.
+ *   5. mtb_register_check_flow: the reading against the previous one and the reference flow.
+ *   6. mtb_register_combine: several frames into one reading (median after moving each to a
+ *      common instant with the reference flow), refused when the frames disagree.
+ * A confident wrong reading is the worst outcome: every doubtful case refuses, with a reason. */
+#ifndef MTB_VISION_REGISTER_H
+#define MTB_VISION_REGISTER_H
+
+#include "core/err.h"
+#include "core/image.h"
+#include "vision/layout.h"
+#include "vision/vision.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A reading of the whole register. */
+struct mtb_register_result {
+	bool refused;
+	char reason[160];                  /* why it was refused */
+	int64_t volume_ul;                 /* the indicated volume, within [0, range) */
+	int64_t resolution_ul;             /* a tenth of the finest division */
+	double confidence;                 /* [0, 1] */
+	int64_t t_mono_us;                 /* the frame's instant (0 when unknown) */
+	int n_elements;
+	struct mtb_reading element[MTB_LAYOUT_MAX_ELEMENTS];   /* what each reader said */
+	int digit[MTB_LAYOUT_MAX_ELEMENTS];                    /* the digit each element was given */
+	double residual[MTB_LAYOUT_MAX_ELEMENTS];              /* |read - expected| on the circle */
+};
+
+struct mtb_register_fuse_opts {
+	double max_residual;        /* divisions a reading may be off its expected position (0.35) */
+	double min_confidence;      /* each element's reader confidence at least this (0.5) */
+};
+#define MTB_REGISTER_FUSE_DEFAULTS { 0.35, 0.5 }
+
+/* Fuses one reading per element (rollers then pointers, as in the layout) into out. Never
+ * fails on content: a refused element, a low confidence or an inconsistent chain gives
+ * out->refused with a reason. MTB_ERR_ARG only for a NULL or wrongly sized input. */
+int mtb_register_fuse(const struct mtb_layout *l, const struct mtb_reading *elements, int n,
+		      const struct mtb_register_fuse_opts *o, struct mtb_register_result *out);
+
+/* The previous accepted reading and the reference flow since, for the plausibility check. */
+struct mtb_register_prior {
+	int64_t volume_ul;
+	int64_t t_mono_us;
+	double flow_lph;            /* reference flow between the two instants */
+	double tol_rel;             /* allowed deviation as a share of the expected change (e.g. 0.05) */
+	int64_t tol_ul;             /* plus this much (reading resolution, flow unsteadiness) */
+};
+
+/* Refuses (sets r->refused and the reason; returns MTB_ERR_REFUSED) a reading that moved
+ * otherwise than the reference flow says since the prior, counting the register's turn-over at
+ * the layout's range. MTB_OK when plausible or already refused is left alone. */
+int mtb_register_check_flow(const struct mtb_layout *l, const struct mtb_register_prior *prior,
+			    struct mtb_register_result *r);
+
+struct mtb_register_combine_opts {
+	double flow_lph;            /* reference flow during the frames (0 at standstill) */
+	int64_t t_ref_us;           /* the instant the combined reading stands for */
+	int64_t tol_ul;             /* frames agree when within this of the median (after the flow) */
+	int min_agree;              /* at least this many frames must agree (0: a majority of n) */
+	int max_disagree;           /* accepted frames allowed outside the tolerance (0) */
+};
+
+/* Combines n frame readings (each with its t_mono_us) into out, standing for t_ref_us. Refused
+ * when fewer than min_agree frames agree or more than max_disagree accepted frames disagree. */
+int mtb_register_combine(const struct mtb_layout *l, const struct mtb_register_result *frames, int n,
+			 const struct mtb_register_combine_opts *o, struct mtb_register_result *out);
+
+/* ---- pixels ---- */
+
+/* Face units -> pixels, as struct mtb_dial_truth's face_to_px (row-major 3 x 3). */
+struct mtb_register_pose {
+	double h[9];
+	double score;               /* mean edge energy on the layout's expected edges */
+};
+
+/* Finds the face of layout l in img (any channels). The face is expected to fill 50-100 % of
+ * the shorter side, within 15 degrees of upright. MTB_ERR_REFUSED with a reason in eb when no
+ * pose fits the layout's edges well enough. */
+int mtb_register_align(const struct mtb_layout *l, const struct mtb_image *img, struct mtb_register_pose *pose,
+		       struct mtb_errbuf *eb);
+
+/* Cuts element i's crop (mtb_layout_crop_rect) from img through pose into a new BGR image of
+ * w x h pixels (0, 0: the renderer's defaults, roller 60 high, pointer 64 x 64). */
+int mtb_register_crop(const struct mtb_layout *l, const struct mtb_image *img, const struct mtb_register_pose *pose,
+		      int i, int w, int h, struct mtb_image **out, struct mtb_errbuf *eb);
+
+/* The element readers, so the register can run on any of them (the CNN, a classical reader, a
+ * test double). Each returns MTB_OK with out->refused set when it declines. */
+struct mtb_register_readers {
+	int (*read_digit)(void *user, const struct mtb_image *crop, struct mtb_reading *out);
+	int (*read_needle)(void *user, const struct mtb_image *crop, struct mtb_reading *out);
+	void *user;
+};
+
+/* Align, crop, read every element, fuse. out->refused (with the reason) when any step declines;
+ * an error code only for bad arguments or memory. */
+int mtb_register_read(const struct mtb_layout *l, const struct mtb_image *img, const struct mtb_register_readers *rd,
+		      const struct mtb_register_fuse_opts *o, struct mtb_register_result *out, struct mtb_errbuf *eb);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
