@@ -17,6 +17,9 @@
 extern "C" {
 #endif
 
+/* Fastest free-running clock accepted (simulated seconds per wall second). */
+#define MTB_SIM_MAX_SPEED 1000
+
 struct mtb_sim_server_options {
 	const char *tcp_host;   /* Modbus TCP; NULL: no TCP */
 	int tcp_port;           /* 0: any free port (see mtb_sim_server_tcp_port) */
@@ -24,7 +27,7 @@ struct mtb_sim_server_options {
 	const char *http_host;  /* cameras and test endpoints; NULL: no HTTP */
 	int http_port;          /* 0: any free port */
 	bool lockstep;          /* the clock advances only by writes of advance_us */
-	double speed;           /* free-running: simulated seconds per wall second (> 0) */
+	double speed;           /* free-running: simulated seconds per wall second, 0 < speed <= MTB_SIM_MAX_SPEED */
 	const struct mtb_clock *wall;   /* free-running time base; NULL: the system clock */
 	const struct mtb_log *log;      /* may be NULL */
 };

@@ -28,7 +28,8 @@ const char MTB_CMD_SIM_USAGE[] =
 	"  --http HOST:PORT   cameras and test endpoints (default 127.0.0.1:15080; with --listen,\n"
 	"                     the Modbus port + 60, or a free port when that is 0)\n"
 	"  --rtu PATH         also serve Modbus RTU on this tty (one end of a socat pty pair)\n"
-	"  --speed X          free-running clock, X simulated seconds per wall second (default 1)\n"
+	"  --speed X          free-running clock, X simulated seconds per wall second (default 1,\n"
+	"                     at most 1000)\n"
 	"  --lockstep         the clock moves only when a client writes advance_us (unit 100)\n"
 	"  --seed N           overrides the configuration's seed\n"
 	"\n"
@@ -107,9 +108,9 @@ int mtb_cmd_sim_serve(int argc, char **argv)
 	if (speed_text) {
 		if ((rc = mtb_cli_double(CMD, "speed", speed_text, &speed)) != 0)
 			return rc;
-		if (!(speed > 0 && speed <= 1e6))
-			return mtb_cli_error(MTB_EXIT_USAGE, "%s: --speed: must be within 0-1000000 (exclusive of 0), got %s",
-					     CMD, speed_text);
+		if (!(speed > 0 && speed <= MTB_SIM_MAX_SPEED))
+			return mtb_cli_error(MTB_EXIT_USAGE, "%s: --speed: must be above 0 and at most %d, got %s",
+					     CMD, MTB_SIM_MAX_SPEED, speed_text);
 	}
 
 	struct mtb_sim_config *cfg = malloc(sizeof *cfg);

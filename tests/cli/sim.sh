@@ -28,6 +28,7 @@ expect_exit "speed and lockstep" 2 "exclude each other" -- sim --config demo --s
 expect_exit "bad listen" 2 "--listen: expected HOST:PORT" -- sim --config demo --listen 15020
 expect_exit "bad port" 2 "port must be 0-65535" -- sim --config demo --listen 127.0.0.1:99999
 expect_exit "bad speed" 2 "--speed" -- sim --config demo --speed -1
+expect_exit "too fast" 2 "--speed: must be above 0 and at most 1000, got 5000" -- sim --config demo --speed 5000
 printf 'meters:\n  - serial: A\n    type: dn15-r160-c2\n    true_error: [[25, 1], [20, 2]]\n' >"$tmp/bad.yaml"
 expect_exit "bad curve" 2 "bad.yaml: line 4: field 'meters[0].true_error'" -- sim --config "$tmp/bad.yaml"
 

@@ -24,13 +24,13 @@ namespace {
 struct Server {
 	mtb_sim_server *s = nullptr;
 	std::thread th;
-	Server(const mtb_sim_config *c, bool lockstep, const char *rtu = nullptr)
+	Server(const mtb_sim_config *c, bool lockstep, const char *rtu = nullptr, double speed = 1)
 	{
 		mtb_sim_server_options o = {};
 		o.tcp_host = "127.0.0.1";
 		o.rtu_path = rtu;
 		o.lockstep = lockstep;
-		o.speed = 1;
+		o.speed = speed;
 		mtb_errbuf eb = {};
 		int rc = mtb_sim_server_create(c, &o, &s, &eb);
 		EXPECT_EQ(rc, MTB_OK) << eb.msg;
@@ -158,9 +158,25 @@ TEST(SimModbus, FreeRunningClockRefusesAdvance)
 	std::this_thread::sleep_for(std::chrono::milliseconds(100));
 	int64_t t1 = read_time(c);
 	EXPECT_GE(t1 - t0, 80000);   // speed 1: about the wall time elapsed
+	EXPECT_LT(t1 - t0, 5000000);
 	uint16_t r[2] = { 0, 1000 };
 	EXPECT_EQ(modbus_write_registers(c.ctx, 4, 2, r), -1);
 	EXPECT_EQ(errno, EMBXILFUN);
+}
+
+TEST(SimModbus, FreeRunningClockAtSpeed)
+{
+	auto cfg = test_config(1);
+	Server srv(cfg.get(), false, nullptr, 100);
+	Client c(mtb_sim_server_tcp_port(srv.s));
+	auto w0 = std::chrono::steady_clock::now();
+	int64_t t0 = read_time(c);
+	std::this_thread::sleep_for(std::chrono::milliseconds(200));
+	int64_t t1 = read_time(c);
+	double wall_us = (double)std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - w0).count();
+	// 100 simulated seconds per wall second, up to the reads' own latency
+	EXPECT_GE(t1 - t0, 100 * 190000);
+	EXPECT_LE((double)(t1 - t0), 100 * wall_us + 100 * 20000);
 }
 
 TEST(SimModbus, RegisterMapAndWordOrdersMatchTheTruth)
