@@ -207,18 +207,30 @@ TEST(Records, KillNineLosesAtMostThePointInProgress)
 			sid = begin_session(r);
 			mtb_records_close(r);
 		}
+		/* The child says when its first point is in, so the kill never lands before any
+		 * commit however slow the disk; then it is killed a little later, at varying moments. */
+		int ready[2];
+		ASSERT_EQ(pipe(ready), 0);
 		pid_t pid = fork();
 		ASSERT_GE(pid, 0);
 		if (pid == 0) {
+			close(ready[0]);
 			struct mtb_records *r;
 			struct mtb_errbuf eb = {};
 			if (mtb_records_open(tmp.path.c_str(), &r, &eb) != MTB_OK)
 				_exit(3);
-			for (int i = 0;; i++)
+			for (int i = 0;; i++) {
 				if (commit_point(r, sid, i) != MTB_OK)
 					_exit(4);
+				if (i == 0 && write(ready[1], "x", 1) != 1)
+					_exit(5);
+			}
 		}
-		usleep(20000 + trial * 17000);
+		close(ready[1]);
+		char byte;
+		ASSERT_EQ(read(ready[0], &byte, 1), 1) << "the child never committed a point";
+		close(ready[0]);
+		usleep(trial * 7000);
 		kill(pid, SIGKILL);
 		int status;
 		waitpid(pid, &status, 0);
