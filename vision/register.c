@@ -434,6 +434,21 @@ static double refine(const struct plane *ec, const struct plane *ef, const struc
 	return cur;
 }
 
+/* A rim steps the same way nearly all round: the contrast that a quarter of the angles fall
+ * short of, for the better of the two polarities. A circle through the face's inner detail
+ * steps strongly at a few angles only. */
+static double rim_score(double *d, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && d[j - 1] > d[j]; j--) {
+			double t = d[j];
+			d[j] = d[j - 1];
+			d[j - 1] = t;
+		}
+	double lo = d[n / 4], hi = -d[n - 1 - n / 4];
+	return fmax(lo, hi);
+}
+
 #define N_CAND 6
 
 int mtb_register_align(const struct mtb_layout *l, const struct mtb_image *img, struct mtb_register_pose *pose,
@@ -480,13 +495,13 @@ int mtb_register_align(const struct mtb_layout *l, const struct mtb_image *img, 
 		double y0 = fmax(rad * 0.8, img->height * 0.3), y1 = fmin(img->height - rad * 0.8, img->height * 0.7);
 		for (double cy = y0; cy <= y1; cy += step)
 			for (double cx = x0; cx <= x1; cx += step) {
-				double sum = 0;
+				double d[32];
 				for (int k = 0; k < 32; k++) {
 					double xi = (cx + 0.92 * rad * cosk[k]) / fc, yi = (cy + 0.92 * rad * sink[k]) / fc;
 					double xo = (cx + 1.08 * rad * cosk[k]) / fc, yo = (cy + 1.08 * rad * sink[k]) / fc;
-					sum += plane_at(&gc, xi, yi) - plane_at(&gc, xo, yo);
+					d[k] = plane_at(&gc, xi, yi) - plane_at(&gc, xo, yo);
 				}
-				double sc = fabs(sum) / 32;
+				double sc = rim_score(d, 32);
 				struct params q = { cx, cy, s, 0, 0, 0, 0, 0 };
 				/* keep it if better than the worst and not next to a better one */
 				int near = -1;
