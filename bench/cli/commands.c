@@ -8,5 +8,6 @@ const struct mtb_cli_command mtb_cli_commands[] = {
 	{ "audit", "verify that recorded results were not altered (hash-chained log)", MTB_CMD_AUDIT_USAGE, mtb_cmd_audit },
 	{ "report", "write results.json, results.csv and the PDF certificates of a recorded session", MTB_CMD_REPORT_USAGE, mtb_cmd_report },
 	{ "sim", "run the simulated bench (Modbus TCP/RTU, cameras over HTTP); 'sim render' draws dials", MTB_CMD_SIM_USAGE, mtb_cmd_sim },
+	{ "hal", "probe the bench's devices (JSON snapshot) or set one point, for commissioning", MTB_CMD_HAL_USAGE, mtb_cmd_hal },
 	{ 0 },
 };

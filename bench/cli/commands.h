@@ -16,4 +16,7 @@ int mtb_cmd_sim_serve(int argc, char **argv);
 extern const char MTB_CMD_SIM_USAGE[];
 extern const char MTB_CMD_SIM_RENDER_USAGE[];
 
+int mtb_cmd_hal(int argc, char **argv);
+extern const char MTB_CMD_HAL_USAGE[];
+
 #endif
