@@ -148,9 +148,10 @@ TEST(BusTcp, LateReplyIsNotTakenForTheNextAnswer)
 	auto srv = FaultServer::tcp();
 	srv->set_holding(1, 0, 1111);
 	srv->set_holding(1, 10, 2222);
-	Bus bus(tcp_cfg(srv->port(), 200, 0));
+	Bus bus(tcp_cfg(srv->port(), 400, 0));
 	mtb_bus_req r;
-	srv->inject(FaultServer::LATE, 1, 300);   // answers 100 ms after the timeout
+	// Answers 50 ms after the timeout, well inside the 200 ms the bus waits before flushing.
+	srv->inject(FaultServer::LATE, 1, 450);
 	EXPECT_EQ(MTB_ERR_TIMEOUT, bus.read(1, MTB_FN_HOLDING, 0, 1, &r));
 	ASSERT_EQ(MTB_OK, bus.read(1, MTB_FN_HOLDING, 10, 1, &r));
 	EXPECT_EQ(2222, r.regs[0]);
@@ -158,8 +159,8 @@ TEST(BusTcp, LateReplyIsNotTakenForTheNextAnswer)
 	// With retries, a late reply costs one retry and the value is right.
 	auto srv2 = FaultServer::tcp();
 	srv2->set_holding(1, 0, 1111);
-	Bus bus2(tcp_cfg(srv2->port(), 200, 2));
-	srv2->inject(FaultServer::LATE, 1, 300);
+	Bus bus2(tcp_cfg(srv2->port(), 400, 2));
+	srv2->inject(FaultServer::LATE, 1, 450);
 	ASSERT_EQ(MTB_OK, bus2.read(1, MTB_FN_HOLDING, 0, 1, &r));
 	EXPECT_EQ(1111, r.regs[0]);
 	EXPECT_GE(bus2.health().n_retries, 1u);
@@ -377,7 +378,7 @@ TEST_F(BusRtu, NoReplyLateReplyAndException)
 {
 	srv_->set_holding(1, 0, 1111);
 	srv_->set_holding(1, 10, 2222);
-	Bus bus(rtu_cfg(pty_->a(), 200, 0));
+	Bus bus(rtu_cfg(pty_->a(), 400, 0));
 	mtb_bus_req r;
 	std::string err;
 	srv_->inject(FaultServer::NO_REPLY, 1);
@@ -385,7 +386,7 @@ TEST_F(BusRtu, NoReplyLateReplyAndException)
 	ASSERT_EQ(MTB_OK, bus.read(1, MTB_FN_HOLDING, 0, 1, &r, &err)) << err;
 	// A late reply to holding 0 arrives while we wait after the timeout: it is flushed, and
 	// holding 10 gets its own value. (RTU has no transaction id to tell them apart.)
-	srv_->inject(FaultServer::LATE, 1, 250);
+	srv_->inject(FaultServer::LATE, 1, 450);
 	EXPECT_EQ(MTB_ERR_TIMEOUT, bus.read(1, MTB_FN_HOLDING, 0, 1, &r, &err));
 	ASSERT_EQ(MTB_OK, bus.read(1, MTB_FN_HOLDING, 10, 1, &r, &err)) << err;
 	EXPECT_EQ(2222, r.regs[0]);
