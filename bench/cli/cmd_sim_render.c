@@ -23,7 +23,10 @@
 const char MTB_CMD_SIM_RENDER_USAGE[] =
 	"usage: meterbench sim render --kind digit|needle|dial --out DIR [--count N] [--seed S]\n"
 	"                             [--style classic|cream|blue|grey|random] [--layout NAME|FILE]\n"
-	"                             [--nuisance 0..1] [--size WxH] [--volume-l V] [--format jpg|png]\n";
+	"                             [--nuisance 0..1] [--size WxH] [--volume-l V] [--format jpg|png]\n"
+	"       meterbench sim render --kind neck --vessel TYPE --out DIR [--count N] [--seed S]\n"
+	"                             [--nuisance 0..1] [--level-div D | --level-spread D]\n"
+	"                             [--fault none|tilt|parallax|glare|foam|mixed] [--size WxH] [--format png|jpg]\n";
 
 static const char *const CMD = "sim render";
 
@@ -112,18 +115,22 @@ int mtb_cmd_sim_render(int argc, char **argv)
 		{ "style", true, 0 },  { "layout", true, 0 },	{ "nuisance", true, 0 }, { "size", true, 0 },
 		{ "volume-l", true, 0 }, { "format", true, 0 }, { 0 },
 	};
+	/* necks of measuring cans and cylinders have their own options (cmd_sim_render_neck.c) */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--kind=neck") == 0 || (strcmp(argv[i], "--kind") == 0 && i + 1 < argc && strcmp(argv[i + 1], "neck") == 0))
+			return mtb_cmd_sim_render_neck(argc, argv);
 	const char *pos[1];
 	int n_pos, rc;
 	if ((rc = mtb_cli_parse(CMD, argc, argv, opts, pos, 0, &n_pos)) != 0)
 		return rc;
 	const char *kind = mtb_cli_get(opts, "kind"), *out = mtb_cli_get(opts, "out");
 	if (!kind)
-		return mtb_cli_error(MTB_EXIT_USAGE, "%s: missing --kind (digit, needle or dial)", CMD);
+		return mtb_cli_error(MTB_EXIT_USAGE, "%s: missing --kind (digit, needle, dial or neck)", CMD);
 	if (!out)
 		return mtb_cli_error(MTB_EXIT_USAGE, "%s: missing --out DIR", CMD);
 	int k = strcmp(kind, "digit") == 0 ? 0 : strcmp(kind, "needle") == 0 ? 1 : strcmp(kind, "dial") == 0 ? 2 : -1;
 	if (k < 0)
-		return mtb_cli_error(MTB_EXIT_USAGE, "%s: --kind: must be digit, needle or dial, got '%s'", CMD, kind);
+		return mtb_cli_error(MTB_EXIT_USAGE, "%s: --kind: must be digit, needle, dial or neck, got '%s'", CMD, kind);
 
 	double count_d = 100, seed_d = 1, nuisance = 1.0;
 	const char *t;

@@ -15,6 +15,11 @@ int mtb_cmd_sim_render(int argc, char **argv);
 int mtb_cmd_sim_serve(int argc, char **argv);
 extern const char MTB_CMD_SIM_USAGE[];
 extern const char MTB_CMD_SIM_RENDER_USAGE[];
+int mtb_cmd_sim_render_neck(int argc, char **argv);   /* sim render --kind neck */
+
+/* read meniscus --vessel TYPE FILE...: argv[0] is "meniscus"; for the `read` dispatcher. */
+int mtb_cmd_read_meniscus(int argc, char **argv);
+extern const char MTB_CMD_READ_MENISCUS_USAGE[];
 
 int mtb_cmd_hal(int argc, char **argv);
 extern const char MTB_CMD_HAL_USAGE[];

@@ -45,7 +45,7 @@ expect_exit() {
 	[ "$(printf '%s\n' "$err" | wc -l)" = 1 ] && ok "$name: one line" || fail "$name: one line"
 }
 expect_exit "no kind" 2 "missing --kind" -- sim render --out "$T/x"
-expect_exit "bad kind" 2 "--kind: must be digit, needle or dial" -- sim render --kind roller --out "$T/x"
+expect_exit "bad kind" 2 "--kind: must be digit, needle, dial or neck" -- sim render --kind roller --out "$T/x"
 expect_exit "bad style" 2 "--style: unknown style 'plaid'" -- sim render --kind dial --style plaid --out "$T/x"
 expect_exit "bad count" 2 "--count" -- sim render --kind dial --count 0 --out "$T/x"
 expect_exit "bad layout" 2 "no layouts named 'nope'" -- sim render --kind dial --layout nope --out "$T/x"
