@@ -1,0 +1,235 @@
+#include "bench/can_procedure.h"
+
+#include "calibration/water.h"
+#include "core/err.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void mtb_can_plan_defaults(struct mtb_can_plan *p)
+{
+	memset(p, 0, sizeof *p);
+	p->runs = 3;
+	p->fill_flow_lps = 0.1;
+	p->settle_s = 30;
+	p->stable_timeout_s = 20;
+	p->poll_s = 0.5;
+	p->meniscus_tries = 3;
+	p->u.rho_weights_kgm3 = MTB_RHO_WEIGHTS_CONV_KGM3;
+}
+
+const char *mtb_can_state_name(enum mtb_can_state s)
+{
+	static const char *const names[] = { "idle", "wet", "weigh-empty", "fill", "settle", "read", "deliver", "done", "aborted" };
+	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+struct ctx {
+	const struct mtb_vessel *v;
+	const struct mtb_can_plan *plan;
+	struct mtb_can_io *io;
+	struct mtb_can_result *res;
+	enum mtb_can_state state;
+};
+
+static int abort_run(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int abort_run(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->res->reason, sizeof c->res->reason, fmt, ap);
+	va_end(ap);
+	c->res->failed_in = c->state;
+	c->res->state = MTB_CAN_ABORTED;
+	c->io->ops->safe_state(c->io->ctx);
+	return MTB_ERR_STATE;
+}
+
+/* A stable balance reading within the timeout; silence, overload or a balance that never
+ * settles abort the run: no volume is ever computed from an unstable or missing reading. */
+static int stable_mass(struct ctx *c, int64_t *mass_mg)
+{
+	const struct mtb_can_io_ops *o = c->io->ops;
+	int64_t t0 = o->now_us(c->io->ctx);
+	int64_t limit = (int64_t)(c->plan->stable_timeout_s * 1e6);
+	int last = MTB_OK;
+	for (;;) {
+		struct mtb_balance_obs b;
+		last = o->read_balance(c->io->ctx, &b);
+		if (last == MTB_OK && b.stable) {
+			*mass_mg = b.mass_mg;
+			return MTB_OK;
+		}
+		if (last == MTB_ERR_RANGE)
+			return abort_run(c, "balance overload or underload");
+		if (o->now_us(c->io->ctx) - t0 >= limit)
+			return abort_run(c, last == MTB_ERR_TIMEOUT ? "balance silent for %.0f s"
+								     : last != MTB_OK ? "balance refused for %.0f s"
+										      : "balance not stable within %.0f s",
+					 c->plan->stable_timeout_s);
+		o->wait_us(c->io->ctx, (int64_t)(c->plan->poll_s * 1e6));
+	}
+}
+
+/* Water mass the balance shows for the nominal volume at about 20 C, mg (target of the fill). */
+static int64_t nominal_mass_mg(const struct mtb_vessel *v)
+{
+	return llround((double)mtb_vessel_nominal_line_ul(v) * 1e-3 * (mtb_water_density_kgm3(20) - 1.2) / (1 - 1.2 / 8000));
+}
+
+/* Opens the fill valve until the balance shows the nominal mass, then closes it. */
+static int fill_to_nominal(struct ctx *c, int64_t empty_mg)
+{
+	const struct mtb_can_io_ops *o = c->io->ops;
+	int64_t target = empty_mg + nominal_mass_mg(c->v);
+	double vol_l = (double)mtb_vessel_nominal_line_ul(c->v) / 1e6;
+	int64_t limit = (int64_t)(3 * vol_l / c->plan->fill_flow_lps * 1e6) + 60000000;
+	int64_t t0 = o->now_us(c->io->ctx);
+	if (o->set_fill(c->io->ctx, true) != MTB_OK)
+		return abort_run(c, "fill valve did not open");
+	for (;;) {
+		struct mtb_balance_obs b;
+		int rc = o->read_balance(c->io->ctx, &b);
+		if (rc == MTB_ERR_RANGE)
+			return abort_run(c, "balance overload while filling");
+		if (rc == MTB_OK && b.mass_mg >= target)
+			break;
+		if (o->now_us(c->io->ctx) - t0 > limit)
+			return abort_run(c, rc == MTB_ERR_TIMEOUT ? "balance silent while filling" : "fill did not reach the nominal mass in time");
+		/* poll faster near the end: at most a twentieth of the remaining time */
+		double remain_s = rc == MTB_OK ? (double)(target - b.mass_mg) / 1e6 / c->plan->fill_flow_lps : c->plan->poll_s;
+		double dt = fmin(c->plan->poll_s, fmax(0.02, remain_s / 4));
+		o->wait_us(c->io->ctx, (int64_t)(dt * 1e6));
+	}
+	if (o->set_fill(c->io->ctx, false) != MTB_OK)
+		return abort_run(c, "fill valve did not close");
+	return MTB_OK;
+}
+
+/* Empties the vessel and lets it drain for the drain time after the stream stops. */
+static int deliver(struct ctx *c)
+{
+	const struct mtb_can_io_ops *o = c->io->ops;
+	double vol_l = (double)mtb_vessel_nominal_line_ul(c->v) / 1e6;
+	if (o->set_drain(c->io->ctx, true) != MTB_OK)
+		return abort_run(c, "drain valve did not open");
+	/* the main flow: until the mass stops falling (the stream breaks into drops) */
+	int64_t prev = INT64_MAX, t0 = o->now_us(c->io->ctx);
+	int64_t limit = (int64_t)(5 * vol_l / c->plan->fill_flow_lps * 1e6) + 120000000;
+	for (;;) {
+		o->wait_us(c->io->ctx, 1000000);
+		struct mtb_balance_obs b;
+		int rc = o->read_balance(c->io->ctx, &b);
+		if (rc == MTB_OK && prev - b.mass_mg < 1000)   /* less than 1 g a second: drops */
+			break;
+		if (rc == MTB_OK)
+			prev = b.mass_mg;
+		if (o->now_us(c->io->ctx) - t0 > limit)
+			return abort_run(c, "the vessel did not empty in time");
+	}
+	o->wait_us(c->io->ctx, (int64_t)(c->v->drain_time_s * 1e6));
+	if (o->set_drain(c->io->ctx, false) != MTB_OK)
+		return abort_run(c, "drain valve did not close");
+	return MTB_OK;
+}
+
+int mtb_can_procedure_run(const struct mtb_vessel *v, const struct mtb_can_plan *plan, struct mtb_can_io *io,
+			  struct mtb_can_result *res)
+{
+	if (!v || !plan || !io || !io->ops || !res || plan->runs < 1 || plan->runs > MTB_CAN_MAX_RUNS ||
+	    !(plan->fill_flow_lps > 0) || !(plan->poll_s > 0) || !(plan->stable_timeout_s > 0) || plan->meniscus_tries < 1)
+		return MTB_ERR_ARG;
+	memset(res, 0, sizeof *res);
+	struct ctx c = { v, plan, io, res, MTB_CAN_IDLE };
+	const struct mtb_can_io_ops *o = io->ops;
+	int64_t t_start = o->now_us(io->ctx);
+	bool deliver_v = v->delivery == MTB_VESSEL_TO_DELIVER;
+	int64_t empty_mg = 0;
+
+	if (deliver_v) {
+		/* wet: fill to the line, empty, drain -- the film left is part of every I_E after */
+		c.state = MTB_CAN_WET;
+		int64_t m;
+		if (stable_mass(&c, &m) != MTB_OK || fill_to_nominal(&c, m) != MTB_OK || deliver(&c) != MTB_OK)
+			goto out;
+	}
+	c.state = MTB_CAN_WEIGH_EMPTY;
+	if (stable_mass(&c, &empty_mg) != MTB_OK)
+		goto out;
+	int64_t fill_base_mg = empty_mg;
+	for (int i = 0; i < plan->runs; i++) {
+		struct mtb_can_run *run = &res->runs[i];
+		c.state = MTB_CAN_FILL;
+		if (fill_to_nominal(&c, deliver_v ? empty_mg : fill_base_mg) != MTB_OK)
+			goto out;
+		c.state = MTB_CAN_SETTLE;
+		o->wait_us(io->ctx, (int64_t)(plan->settle_s * 1e6));
+		c.state = MTB_CAN_READ;
+		if (stable_mass(&c, &run->full_mg) != MTB_OK)
+			goto out;
+		struct mtb_meniscus_obs m = { 0 };
+		int tries = 0;
+		for (; tries < plan->meniscus_tries; tries++) {
+			if (o->read_meniscus(io->ctx, &m) == MTB_OK && m.ok)
+				break;
+			o->wait_us(io->ctx, 1000000);
+		}
+		if (tries == plan->meniscus_tries) {
+			abort_run(&c, "meniscus not read (%s)", m.reason[0] ? m.reason : "reader failed");
+			goto out;
+		}
+		run->level_div = m.level_div;
+		struct mtb_can_conditions cond;
+		if (o->read_conditions(io->ctx, &cond) != MTB_OK) {
+			abort_run(&c, "water and air conditions not read");
+			goto out;
+		}
+		run->water_temp_c = cond.water_temp_c;
+		run->air_temp_c = cond.air_temp_c;
+		run->p_hpa = cond.p_hpa;
+		run->rh_pct = cond.rh_pct;
+		if (deliver_v) {
+			/* to deliver: what left the vessel counts, so I_E is the drained vessel after */
+			c.state = MTB_CAN_DELIVER;
+			if (deliver(&c) != MTB_OK)
+				goto out;
+			c.state = MTB_CAN_WEIGH_EMPTY;
+			if (stable_mass(&c, &empty_mg) != MTB_OK)
+				goto out;
+			run->empty_mg = empty_mg;
+		} else {
+			run->empty_mg = empty_mg;
+		}
+		res->n_runs = i + 1;
+		if (!deliver_v && i + 1 < plan->runs) {
+			/* to contain: empty before the next fill. The film left on the walls is part of
+			 * what the vessel contains at the next fill, so I_E stays the dry vessel's weight
+			 * from the start; the fill target only uses the wetted weight. */
+			c.state = MTB_CAN_DELIVER;
+			if (deliver(&c) != MTB_OK)
+				goto out;
+			c.state = MTB_CAN_WEIGH_EMPTY;
+			int64_t wetted_mg;
+			if (stable_mass(&c, &wetted_mg) != MTB_OK)
+				goto out;
+			fill_base_mg = wetted_mg;
+		}
+	}
+	res->bench_time_us = o->now_us(io->ctx) - t_start;
+	{
+		struct mtb_errbuf eb = { { 0 } };
+		if (mtb_can_series_compute(v, res->runs, res->n_runs, &plan->u, &res->series, &eb) != MTB_OK) {
+			c.state = MTB_CAN_READ;
+			abort_run(&c, "%s", eb.msg);
+			goto out;
+		}
+	}
+	res->state = MTB_CAN_DONE;
+	o->safe_state(io->ctx);
+	return MTB_OK;
+out:
+	res->bench_time_us = o->now_us(io->ctx) - t_start;
+	return MTB_OK;
+}

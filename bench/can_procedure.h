@@ -1,0 +1,98 @@
+/* meterbench bench: the gravimetric verification of a measuring can or cylinder, as a state
+ * machine over a small port (like bench_io.h for meters).
+ *
+ * Per run: (to deliver: wet the vessel once -- fill, empty, drain) -> weigh empty (drained) ->
+ * fill through the fill valve to the nominal line -> settle -> weigh full, read the meniscus and
+ * the conditions -> (to deliver: empty and drain for the drain time, weigh the drained vessel:
+ * that is I_E of this run; to contain: I_E is the dry vessel weighed before the first fill,
+ * since the film left by emptying is part of what the vessel contains at the next fill). The volume comes from calibration/gravimetric.h. A balance that
+ * goes silent, stays unstable, or reports overload never yields a volume: the run is aborted
+ * with the state and the reason, the valves are closed (safe state). */
+#ifndef MTB_BENCH_CAN_PROCEDURE_H
+#define MTB_BENCH_CAN_PROCEDURE_H
+
+#include "calibration/gravimetric.h"
+#include "calibration/vessel.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mtb_balance_obs {
+	int64_t mass_mg;
+	bool stable;
+};
+
+struct mtb_can_conditions {
+	double water_temp_c;
+	double air_temp_c, p_hpa, rh_pct;
+};
+
+struct mtb_meniscus_obs {
+	bool ok;                 /* false: the reader refused; reason says why */
+	double level_div;
+	double confidence;
+	char reason[128];
+};
+
+/* The port. Return MTB_OK or a negative enum mtb_err; MTB_ERR_TIMEOUT from read_balance means
+ * the balance did not answer, MTB_ERR_RANGE overload/underload, MTB_ERR_REFUSED busy. */
+struct mtb_can_io_ops {
+	int64_t (*now_us)(void *ctx);
+	int (*wait_us)(void *ctx, int64_t dt_us);
+	int (*set_fill)(void *ctx, bool open);    /* water into the vessel */
+	int (*set_drain)(void *ctx, bool open);   /* the vessel's outlet (emptying) */
+	int (*read_balance)(void *ctx, struct mtb_balance_obs *out);
+	int (*read_conditions)(void *ctx, struct mtb_can_conditions *out);
+	int (*read_meniscus)(void *ctx, struct mtb_meniscus_obs *out);
+	int (*safe_state)(void *ctx);             /* both valves closed */
+};
+
+struct mtb_can_io {
+	const struct mtb_can_io_ops *ops;
+	void *ctx;
+};
+
+struct mtb_can_plan {
+	int runs;                   /* repetitions, 1 ... MTB_CAN_MAX_RUNS */
+	double fill_flow_lps;       /* what the fill valve delivers, to schedule the polls */
+	double settle_s;            /* after the fill valve closes */
+	double stable_timeout_s;    /* a stable balance reading must come within this */
+	double poll_s;              /* between balance polls while filling / waiting */
+	int meniscus_tries;         /* readings before a refused meniscus aborts the run */
+	struct mtb_can_u_in u;      /* uncertainty inputs (calibration/gravimetric.h) */
+};
+
+/* Documented defaults: 3 runs, 0.1 L/s, settle 30 s, stable timeout 20 s, poll 0.5 s, 3 tries. */
+void mtb_can_plan_defaults(struct mtb_can_plan *p);
+
+enum mtb_can_state {
+	MTB_CAN_IDLE = 0, MTB_CAN_WET, MTB_CAN_WEIGH_EMPTY, MTB_CAN_FILL, MTB_CAN_SETTLE, MTB_CAN_READ,
+	MTB_CAN_DELIVER, MTB_CAN_DONE, MTB_CAN_ABORTED,
+};
+const char *mtb_can_state_name(enum mtb_can_state s);
+
+struct mtb_can_result {
+	enum mtb_can_state state;   /* DONE, or ABORTED with `reason` and the state it failed in */
+	enum mtb_can_state failed_in;
+	char reason[160];
+	int n_runs;                 /* completed runs */
+	struct mtb_can_run runs[MTB_CAN_MAX_RUNS];
+	struct mtb_can_series series;   /* valid when state == DONE */
+	int64_t bench_time_us;      /* from the first valve command to the last reading */
+};
+
+/* Runs the plan on the vessel through the port. MTB_OK when the port and the arithmetic
+ * worked (res->state DONE or ABORTED says how the verification went); a negative code only for
+ * bad arguments. */
+int mtb_can_procedure_run(const struct mtb_vessel *v, const struct mtb_can_plan *plan, struct mtb_can_io *io,
+			  struct mtb_can_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
