@@ -73,10 +73,19 @@ static int stable_mass(struct ctx *c, int64_t *mass_mg)
 	}
 }
 
-/* Water mass the balance shows for the nominal volume at about 20 C, mg (target of the fill). */
+/* The line the fill aims at: the nominal line, or 1.5 divisions below the top line when the
+ * scale ends there (cylinders), leaving room for the vessel's own error and the valve's
+ * overshoot; the scale then reads where the water stands. */
+static double aim_ul(const struct mtb_vessel *v)
+{
+	double d = fmin(v->scale.nominal_div, v->scale.divisions - 1.5);
+	return (double)v->scale.zero_ul + d * (double)v->scale.division_ul;
+}
+
+/* Water mass the balance shows for the aimed volume at about 20 C, mg (target of the fill). */
 static int64_t nominal_mass_mg(const struct mtb_vessel *v)
 {
-	return llround((double)mtb_vessel_nominal_line_ul(v) * 1e-3 * (mtb_water_density_kgm3(20) - 1.2) / (1 - 1.2 / 8000));
+	return llround(aim_ul(v) * 1e-3 * (mtb_water_density_kgm3(20) - 1.2) / (1 - 1.2 / 8000));
 }
 
 /* Opens the fill valve until the balance shows the nominal mass, then closes it. */

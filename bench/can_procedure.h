@@ -2,7 +2,7 @@
  * machine over a small port (like bench_io.h for meters).
  *
  * Per run: (to deliver: wet the vessel once -- fill, empty, drain) -> weigh empty (drained) ->
- * fill through the fill valve to the nominal line -> settle -> weigh full, read the meniscus and
+ * fill through the fill valve to the nominal line -> settle  -> weigh full, read the meniscus and
  * the conditions -> (to deliver: empty and drain for the drain time, weigh the drained vessel:
  * that is I_E of this run; to contain: I_E is the dry vessel weighed before the first fill,
  * since the film left by emptying is part of what the vessel contains at the next fill). The volume comes from calibration/gravimetric.h. A balance that

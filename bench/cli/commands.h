@@ -16,6 +16,7 @@ int mtb_cmd_sim_serve(int argc, char **argv);
 extern const char MTB_CMD_SIM_USAGE[];
 extern const char MTB_CMD_SIM_RENDER_USAGE[];
 int mtb_cmd_sim_render_neck(int argc, char **argv);   /* sim render --kind neck */
+int mtb_cmd_sim_can(int argc, char **argv);           /* sim can: a simulated can verified */
 
 /* read meniscus --vessel TYPE FILE...: argv[0] is "meniscus"; for the `read` dispatcher. */
 int mtb_cmd_read_meniscus(int argc, char **argv);

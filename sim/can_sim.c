@@ -1,0 +1,108 @@
+/* The simulated can (sim/can_sim.h). */
+#include "sim/can_sim.h"
+
+#include "calibration/gravimetric.h"
+#include "calibration/water.h"
+#include "sim/neck_render.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct mtb_sim_can {
+	struct mtb_sim_can_cfg c;
+	double t_us;
+	double water_ul;
+	bool fill, drain;
+	uint64_t frame;
+};
+
+void mtb_sim_can_defaults(struct mtb_sim_can_cfg *c, const struct mtb_vessel *v)
+{
+	memset(c, 0, sizeof *c);
+	c->vessel = *v;
+	double nominal = (double)v->nominal_ul;
+	c->water_c = 21.5;
+	c->air_c = 22;
+	c->p_hpa = 1010;
+	c->rh_pct = 50;
+	c->tare_mg = 0.15 * nominal;             /* 3 kg for 20 L */
+	c->fill_ulps = nominal / 200;             /* the nominal volume in 200 s */
+	c->film_ul = 4e-4 * nominal;
+	c->film_final_ul = 2.5e-4 * nominal;
+	c->balance_step_mg = nominal >= 1e6 ? 100 : nominal >= 1e5 ? 10 : 1;
+	c->nuisance = 0.5;
+	c->seed = 1;
+}
+
+int mtb_sim_can_create(struct mtb_sim_can **out, const struct mtb_sim_can_cfg *cfg, struct mtb_errbuf *eb)
+{
+	*out = NULL;
+	if (!(cfg->fill_ulps > 0) || cfg->balance_step_mg < 1 || !(cfg->film_ul >= cfg->film_final_ul) || cfg->film_final_ul < 0)
+		return mtb_errbuf_set(eb, MTB_ERR_ARG, "simulated can: fill flow, balance step and films must be positive");
+	struct mtb_sim_can *s = calloc(1, sizeof *s);
+	if (!s)
+		return mtb_errbuf_set(eb, MTB_ERR_NOMEM, "simulated can: out of memory");
+	s->c = *cfg;
+	*out = s;
+	return MTB_OK;
+}
+
+void mtb_sim_can_destroy(struct mtb_sim_can *s) { free(s); }
+
+int64_t mtb_sim_can_now_us(const struct mtb_sim_can *s) { return (int64_t)s->t_us; }
+
+void mtb_sim_can_advance(struct mtb_sim_can *s, int64_t dt_us)
+{
+	double dt_s = dt_us / 1e6;
+	while (dt_s > 0) {
+		double h = fmin(dt_s, 0.01);
+		if (s->fill)
+			s->water_ul += s->c.fill_ulps * h;
+		if (s->drain) {
+			if (s->water_ul > s->c.film_ul)
+				s->water_ul = fmax(s->c.film_ul, s->water_ul - 2 * s->c.fill_ulps * h);
+			else
+				s->water_ul = s->c.film_final_ul + (s->water_ul - s->c.film_final_ul) * exp(-h / 3.0);
+		}
+		s->t_us += h * 1e6;
+		dt_s -= h;
+	}
+}
+
+void mtb_sim_can_set_fill(struct mtb_sim_can *s, bool open) { s->fill = open; }
+void mtb_sim_can_set_drain(struct mtb_sim_can *s, bool open) { s->drain = open; }
+bool mtb_sim_can_valves_closed(const struct mtb_sim_can *s) { return !s->fill && !s->drain; }
+
+void mtb_sim_can_balance(const struct mtb_sim_can *s, int64_t *mass_mg, bool *stable)
+{
+	double rho_w = mtb_water_density_kgm3(s->c.water_c);
+	double rho_a = mtb_air_density_cipm2007_kgm3(s->c.air_c, s->c.p_hpa * 100, s->c.rh_pct, MTB_AIR_XCO2_DEFAULT);
+	double m_mg = s->water_ul * 1e-3 * rho_w;
+	double ind = s->c.tare_mg + m_mg * (1 - rho_a / rho_w) / (1 - rho_a / MTB_RHO_WEIGHTS_CONV_KGM3);
+	*mass_mg = llround(ind / (double)s->c.balance_step_mg) * s->c.balance_step_mg;
+	*stable = !s->fill && !(s->drain && s->water_ul > s->c.film_final_ul + 0.01 * s->c.film_final_ul + 1);
+}
+
+double mtb_sim_can_level_div(const struct mtb_sim_can *s)
+{
+	const struct mtb_vessel *v = &s->c.vessel;
+	double held = v->delivery == MTB_VESSEL_TO_DELIVER ? s->water_ul - s->c.film_final_ul : s->water_ul;
+	double at_ref = held / (1 + v->gamma_per_k * (s->c.water_c - v->ref_temp_c));
+	return (at_ref + s->c.injected_error_ul - (double)v->scale.zero_ul) / (double)v->scale.division_ul;
+}
+
+int mtb_sim_can_render(struct mtb_sim_can *s, struct mtb_image **out, struct mtb_errbuf *eb)
+{
+	double level = mtb_sim_can_level_div(s);
+	const struct mtb_vessel *v = &s->c.vessel;
+	if (!(level >= 0 && level <= v->scale.divisions)) {
+		*out = NULL;
+		return mtb_errbuf_set(eb, MTB_ERR_RANGE, "the water stands off the scale (%.1f divisions)", level);
+	}
+	struct mtb_neck_render_opts o = { 0 };
+	o.seed = s->c.seed * 0x9e3779b97f4a7c15ull + ++s->frame;
+	o.nuisance = s->c.nuisance;
+	o.liquid = MTB_LIQUID_WATER;
+	return mtb_neck_render(v, level, &o, out, NULL, eb);
+}

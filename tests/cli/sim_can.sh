@@ -1,0 +1,38 @@
+#!/bin/sh
+# meterbench sim can: a simulated can with an injected error verified end to end (procedure,
+# balance, rendered neck read by the meniscus reader); the measured error within U of the truth.
+# usage: sim_can.sh PATH/TO/meterbench
+set -u
+MB=$1
+fails=0
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL $1"; fails=$((fails + 1)); }
+ok() { echo "ok   $1"; }
+
+check() {   # vessel error-ml expected-verdict
+	out=$("$MB" sim can --vessel "$1" --error-ml "$2" --seed 5 --out "$T/$1")
+	rc=$?
+	[ $rc = 0 ] && ok "$1 $2: exit 0" || fail "$1 $2: exit $rc"
+	echo "$out" | grep -q '"state":"done"' && ok "$1 $2: done" || fail "$1 $2: $out"
+	echo "$out" | grep -q '"injected_within_u":true' && ok "$1 $2: within U" || fail "$1 $2: not within U: $out"
+	echo "$out" | grep -q "\"verdict\":\"$3\"" && ok "$1 $2: $3" || fail "$1 $2: verdict: $out"
+	echo "$out" | grep -q '"valves_closed":true' && ok "$1 $2: valves closed" || fail "$1 $2: valves"
+	[ "$(ls "$T/$1" | grep -c 'neck-.*\.png')" -ge 3 ] && ok "$1: evidence images" || fail "$1: no evidence images"
+}
+check can-20l-ss304-td 4.2 pass
+check can-20l-ss304-td -12 fail
+check cyl-100ml-a 0.3 pass
+
+expect2() {
+	err=$("$MB" "$@" 2>&1 >/dev/null)
+	rc=$?
+	[ $rc = 2 ] && [ "$(echo "$err" | wc -l)" = 1 ] && echo "$err" | grep -q "^meterbench: sim can: " \
+		&& ok "refuses: $*" || fail "rc $rc '$err' for: $*"
+}
+expect2 sim can
+expect2 sim can --vessel nosuch
+expect2 sim can --vessel can-20l-ss304-td --error-ml 60
+expect2 sim can --vessel can-20l-ss304-td --runs 0
+expect2 sim can --vessel can-20l-ss304-td --water-c 50
+[ $fails = 0 ] || { echo "$fails failed"; exit 1; }
