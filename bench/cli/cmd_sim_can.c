@@ -7,6 +7,7 @@
 #include "commands.h"
 
 #include "bench/can_procedure.h"
+#include "bench/can_report.h"
 #include "core/json.h"
 #include "sim/can_sim.h"
 #include "sim/image_png.h"
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static const char *const CMD = "sim can";
 
@@ -226,6 +228,25 @@ int mtb_cmd_sim_can(int argc, char **argv)
 	printf(",\"valves_closed\":%s,\"bench_time_s\":", closed ? "true" : "false");
 	mtb_json_double(stdout, round(res.bench_time_us / 1e5) / 10);
 	printf("}\n");
+	if (out_dir) {
+		/* results.json and the certificate beside the evidence images */
+		char path[1200], serial[64], date[16];
+		snprintf(serial, sizeof serial, "SIM-CAN-%llu", (unsigned long long)cfg.seed);
+		time_t now = time(NULL);
+		struct tm tmv;
+		gmtime_r(&now, &tmv);
+		strftime(date, sizeof date, "%Y-%m-%d", &tmv);
+		struct mtb_can_report_info info = { serial, "meterbench simulated bench", "", date, out_dir };
+		snprintf(path, sizeof path, "%s/results.json", out_dir);
+		FILE *f = fopen(path, "w");
+		if (!f || mtb_can_report_write_json(&v, &res, &info, f) != MTB_OK)
+			port.io_errors++;
+		if (f && fclose(f) != 0)
+			port.io_errors++;
+		snprintf(path, sizeof path, "%s/certificate.pdf", out_dir);
+		if (mtb_can_report_write_pdf(&v, &res, &info, path, &eb) != MTB_OK)
+			return mtb_cli_error(MTB_EXIT_FAIL, "%s: %s", CMD, eb.msg);
+	}
 	if (port.io_errors)
 		return mtb_cli_error(MTB_EXIT_FAIL, "%s: %d evidence images could not be written to %s", CMD, port.io_errors, out_dir);
 	return res.state == MTB_CAN_DONE ? MTB_EXIT_OK : MTB_EXIT_FAIL;

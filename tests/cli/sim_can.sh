@@ -19,6 +19,12 @@ check() {   # vessel error-ml expected-verdict
 	echo "$out" | grep -q "\"verdict\":\"$3\"" && ok "$1 $2: $3" || fail "$1 $2: verdict: $out"
 	echo "$out" | grep -q '"valves_closed":true' && ok "$1 $2: valves closed" || fail "$1 $2: valves"
 	[ "$(ls "$T/$1" | grep -c 'neck-.*\.png')" -ge 3 ] && ok "$1: evidence images" || fail "$1: no evidence images"
+	grep -q "\"verdict\":\"$3\"" "$T/$1/results.json" && ok "$1: results.json" || fail "$1: results.json"
+	pdftotext "$T/$1/certificate.pdf" - >"$T/cert.txt" 2>/dev/null && ok "$1: certificate" || fail "$1: no certificate"
+	grep -q "量桶檢定報告" "$T/cert.txt" && grep -q "Measuring-can verification certificate" "$T/cert.txt" \
+		&& ok "$1: certificate in zh-TW and English" || fail "$1: certificate text"
+	case $3 in pass) w="合格" ;; fail) w="不合格" ;; *) w="無效" ;; esac
+	grep -q "判定 Verdict: $w $3" "$T/cert.txt" && ok "$1: certificate verdict" || fail "$1: verdict not on the certificate"
 }
 check can-20l-ss304-td 4.2 pass
 check can-20l-ss304-td -12 fail
