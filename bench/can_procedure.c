@@ -190,6 +190,7 @@ int mtb_can_procedure_run(const struct mtb_vessel *v, const struct mtb_can_plan 
 			goto out;
 		}
 		run->level_div = m.level_div;
+		snprintf(res->evidence_sha256[i], sizeof res->evidence_sha256[i], "%s", m.image_sha256);
 		struct mtb_can_conditions cond;
 		if (o->read_conditions(io->ctx, &cond) != MTB_OK) {
 			abort_run(&c, "water and air conditions not read");

@@ -37,6 +37,7 @@ struct mtb_meniscus_obs {
 	double level_div;
 	double confidence;
 	char reason[128];
+	char image_sha256[65];   /* the frame the reading came from, as kept in evidence ("" if none) */
 };
 
 /* The port. Return MTB_OK or a negative enum mtb_err; MTB_ERR_TIMEOUT from read_balance means
@@ -82,6 +83,7 @@ struct mtb_can_result {
 	char reason[160];
 	int n_runs;                 /* completed runs */
 	struct mtb_can_run runs[MTB_CAN_MAX_RUNS];
+	char evidence_sha256[MTB_CAN_MAX_RUNS][65];   /* the meniscus frame of each run */
 	struct mtb_can_series series;   /* valid when state == DONE */
 	int64_t bench_time_us;      /* from the first valve command to the last reading */
 };

@@ -61,6 +61,10 @@ int mtb_can_report_write_json(const struct mtb_vessel *v, const struct mtb_can_r
 		mtb_json_double(f, u->rh_pct);
 		fputs(",\"level_div\":", f);
 		mtb_json_double(f, round(u->level_div * 1000) / 1000);
+		if (r->evidence_sha256[i][0]) {
+			fputs(",\"image_sha256\":", f);
+			mtb_json_string(f, r->evidence_sha256[i]);
+		}
 		if (r->state == MTB_CAN_DONE) {
 			fputs(",\"v_ref_l\":", f);
 			mtb_json_fixed(f, llround(r->series.run[i].v_ref_ul), 6);
@@ -204,6 +208,12 @@ int mtb_can_report_write_pdf(const struct mtb_vessel *v, const struct mtb_can_re
 			 mtb_can_state_name(r->failed_in), esc(r->reason, a, sizeof a));
 		y += text(cr, x, y, w, 11, true, m) + 10;
 	}
+	/* the original observations: each run's meniscus frame by its SHA-256 */
+	for (int i = 0; i < r->n_runs; i++)
+		if (r->evidence_sha256[i][0]) {
+			snprintf(m, sizeof m, "影像 Image run %d: SHA-256 %s", i + 1, r->evidence_sha256[i]);
+			y += text(cr, x, y, w, 7, false, m) + 1;
+		}
 	snprintf(m, sizeof m, "證據影像 Evidence images: %s　　桌台時間 Bench time: %.0f s　　meterbench %s",
 		 esc(info->evidence, a, sizeof a), r->bench_time_us / 1e6, MTB_VERSION);
 	text(cr, x, PAGE_H - MARGIN - 12, w, 7, false, m);

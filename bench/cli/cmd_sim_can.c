@@ -9,6 +9,8 @@
 #include "bench/can_procedure.h"
 #include "bench/can_report.h"
 #include "core/json.h"
+#include "core/sha256.h"
+#include "core/yaml_load.h"
 #include "sim/can_sim.h"
 #include "sim/image_png.h"
 #include "vision/meniscus.h"
@@ -16,6 +18,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -79,8 +82,12 @@ static int p_meniscus(void *c, struct mtb_meniscus_obs *out)
 	if (p->out_dir) {
 		char path[1200];
 		snprintf(path, sizeof path, "%s/neck-%03d.png", p->out_dir, ++p->frame);
-		if (mtb_image_write_png(img, path, &eb) != MTB_OK)
+		char *buf = NULL;
+		size_t len = 0;
+		if (mtb_image_write_png(img, path, &eb) != MTB_OK || mtb_file_read(path, 64u << 20, &buf, &len, &eb) != MTB_OK ||
+		    mtb_sha256_hex(buf, len, out->image_sha256) != MTB_OK)
 			p->io_errors++;
+		free(buf);
 	}
 	mtb_image_destroy(img);
 	if (rc != MTB_OK) {

@@ -20,6 +20,11 @@ check() {   # vessel error-ml expected-verdict
 	echo "$out" | grep -q '"valves_closed":true' && ok "$1 $2: valves closed" || fail "$1 $2: valves"
 	[ "$(ls "$T/$1" | grep -c 'neck-.*\.png')" -ge 3 ] && ok "$1: evidence images" || fail "$1: no evidence images"
 	grep -q "\"verdict\":\"$3\"" "$T/$1/results.json" && ok "$1: results.json" || fail "$1: results.json"
+	# each run's meniscus frame by its SHA-256: the hashes name images that are kept
+	for h in $(grep -o '"image_sha256":"[0-9a-f]*"' "$T/$1/results.json" | cut -d'"' -f4); do
+		sha256sum "$T/$1"/neck-*.png | grep -q "^$h " && ok "$1: evidence $h" || fail "$1: no image has hash $h"
+	done
+	[ "$(grep -o '"image_sha256"' "$T/$1/results.json" | wc -l)" = 3 ] && ok "$1: 3 hashes" || fail "$1: hashes"
 	pdftotext "$T/$1/certificate.pdf" - >"$T/cert.txt" 2>/dev/null && ok "$1: certificate" || fail "$1: no certificate"
 	grep -q "量桶檢定報告" "$T/cert.txt" && grep -q "Measuring-can verification certificate" "$T/cert.txt" \
 		&& ok "$1: certificate in zh-TW and English" || fail "$1: certificate text"
