@@ -437,15 +437,40 @@ static double refine(const struct plane *ec, const struct plane *ef, const struc
 /* A rim steps the same way nearly all round: the contrast that a quarter of the angles fall
  * short of, for the better of the two polarities. A circle through the face's inner detail
  * steps strongly at a few angles only. */
+/* The k-th smallest of a[0..n) (a is reordered): Hoare's selection, linear on average. */
+static double select_kth(double *a, int n, int k)
+{
+	int lo = 0, hi = n - 1;
+	while (lo < hi) {
+		double pivot = a[(lo + hi) / 2];
+		int i = lo, j = hi;
+		while (i <= j) {
+			while (a[i] < pivot)
+				i++;
+			while (a[j] > pivot)
+				j--;
+			if (i <= j) {
+				double t = a[i];
+				a[i] = a[j];
+				a[j] = t;
+				i++;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return a[k];
+}
+
 static double rim_score(double *d, int n)
 {
-	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0 && d[j - 1] > d[j]; j--) {
-			double t = d[j];
-			d[j] = d[j - 1];
-			d[j - 1] = t;
-		}
-	double lo = d[n / 4], hi = -d[n - 1 - n / 4];
+	double lo = select_kth(d, n, n / 4);
+	double hi = -select_kth(d, n, n - 1 - n / 4);
 	return fmax(lo, hi);
 }
 
