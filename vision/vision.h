@@ -32,7 +32,11 @@ struct mtb_vision;         /* loaded models and reader settings; one per thread 
 int mtb_vision_create(struct mtb_vision **out, const char *model_dir, struct mtb_errbuf *eb);
 void mtb_vision_destroy(struct mtb_vision *v);
 
-/* Reads one roller-digit crop / one pointer sub-dial crop (any size, 1, 3 or 4 channels). */
+/* Reads one roller-digit crop / one pointer sub-dial crop (any size, 1, 3 or 4 channels).
+ * MTB_OK with out->refused = false: a reading. MTB_OK with out->refused = true: the reader
+ * declines (blank or tiny crop, nothing recognised, two far-apart candidates, low confidence),
+ * out->reason says which. MTB_ERR_ARG for a malformed image struct, MTB_ERR_NOTFOUND when
+ * that reader's model is missing from the model folder. */
 int mtb_vision_read_digit(struct mtb_vision *v, const struct mtb_image *crop, struct mtb_reading *out);
 int mtb_vision_read_needle(struct mtb_vision *v, const struct mtb_image *crop, struct mtb_reading *out);
 

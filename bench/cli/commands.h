@@ -21,6 +21,8 @@ int mtb_cmd_sim_can(int argc, char **argv);           /* sim can: a simulated ca
 /* read meniscus --vessel TYPE FILE...: argv[0] is "meniscus"; for the `read` dispatcher. */
 int mtb_cmd_read_meniscus(int argc, char **argv);
 extern const char MTB_CMD_READ_MENISCUS_USAGE[];
+int mtb_cmd_read(int argc, char **argv);
+extern const char MTB_CMD_READ_USAGE[];
 
 int mtb_cmd_hal(int argc, char **argv);
 extern const char MTB_CMD_HAL_USAGE[];

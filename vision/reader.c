@@ -1,0 +1,298 @@
+/* meterbench vision: the digit and pointer readers. OpenCV resizes and runs the network
+ * (cv_wrap.cpp); everything that decides (normalisation, the reading, its confidence, the
+ * refusal) is here.
+ *
+ * The network gives a probability for each tenth of the circle of 10 and one for "nothing
+ * readable". The reading is the peak of the probabilities summed over three neighbouring
+ * tenths, refined by the circular mean of +-0.3 around it and rounded to a tenth. Its
+ * confidence is the probability within +-0.2 of it (the labels themselves are only good to
+ * about +-0.1). It is refused when
+ *   - "nothing readable" is likely (blank, noise, a crop of something else),
+ *   - a second peak more than one digit away carries real mass (a 3 that could be an 8: two
+ *     digits not adjacent on the circle, where any answer would be a guess), or
+ *   - the confidence is low.
+ * A roller between 2 and 3 puts its mass around 2.9-3.0: adjacent, so it is read, not refused;
+ * the register logic decides between 2 and 3 with the next lower digit. */
+#include "vision/vision.h"
+
+#include "cv_wrap_priv.h"
+#include "reader_priv.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const struct mtb_reader_rules mtb_reader_digit_rules = {
+	.min_confidence = 0.60, .max_other_mode = 0.10, .max_reject = 0.50, .what = "digit",
+};
+const struct mtb_reader_rules mtb_reader_needle_rules = {
+	.min_confidence = 0.60, .max_other_mode = 0.10, .max_reject = 0.50, .what = "pointer",
+};
+
+/* A crop whose pixels vary less than this (standard deviation, grey levels) shows nothing. */
+#define MIN_CONTRAST 4.0
+
+struct mtb_vision {
+	struct mtb_cvw_net *digit;
+	struct mtb_cvw_net *needle;
+	char model_dir[400];
+	float input[3 * MTB_NEEDLE_W * MTB_NEEDLE_H];
+	unsigned char pixels[3 * MTB_NEEDLE_W * MTB_NEEDLE_H];
+};
+
+double mtb_reader_circ_dist(double a, double b)
+{
+	double d = fmod(fabs(a - b), 10.0);
+	return d > 5.0 ? 10.0 - d : d;
+}
+
+static int wrap(int k)
+{
+	return ((k % MTB_READER_TENTHS) + MTB_READER_TENTHS) % MTB_READER_TENTHS;
+}
+
+static void refuse(struct mtb_reading *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void refuse(struct mtb_reading *out, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	out->refused = true;
+	vsnprintf(out->reason, sizeof out->reason, fmt, ap);
+	va_end(ap);
+}
+
+void mtb_reader_decide(const float *p, const struct mtb_reader_rules *rules, struct mtb_reading *out)
+{
+	memset(out, 0, sizeof *out);
+	/* Peak of the three-tenth sums. */
+	int best = 0;
+	double best_s = -1.0;
+	for (int k = 0; k < MTB_READER_TENTHS; k++) {
+		double s = (double)p[wrap(k - 1)] + p[k] + p[wrap(k + 1)];
+		if (s > best_s) {
+			best_s = s;
+			best = k;
+		}
+	}
+	/* Circular mean within +-0.3 of the peak. */
+	double num = 0.0, den = 0.0;
+	for (int d = -3; d <= 3; d++) {
+		double q = p[wrap(best + d)];
+		num += d * q;
+		den += q;
+	}
+	double mu = best + (den > 0.0 ? num / den : 0.0);
+	int tenths = wrap((int)lround(mu));
+	double conf = 0.0;
+	for (int d = -2; d <= 2; d++)
+		conf += p[wrap(tenths + d)];
+	if (conf > 1.0)
+		conf = 1.0;
+	/* The most likely tenth more than one digit (10 tenths) away from the reading. */
+	double other = 0.0;
+	int other_k = -1;
+	for (int k = 0; k < MTB_READER_TENTHS; k++) {
+		if (mtb_reader_circ_dist(k / 10.0, tenths / 10.0) <= 1.0)
+			continue;
+		double s = p[k];
+		if (s > other) {
+			other = s;
+			other_k = k;
+		}
+	}
+	if (other_k >= 0)   /* its mass: +-0.2 around it, as for the reading's confidence */
+		other = (double)p[wrap(other_k - 2)] + p[wrap(other_k - 1)] + p[other_k] + p[wrap(other_k + 1)] +
+			p[wrap(other_k + 2)];
+	out->value = tenths / 10.0;
+	out->confidence = conf;
+	double reject = p[MTB_READER_TENTHS];
+	if (reject > rules->max_reject)
+		refuse(out, "unreadable crop: no %s recognised (p=%.2f)", rules->what, reject);
+	else if (other > rules->max_other_mode && other_k >= 0)
+		refuse(out, "ambiguous: %.1f or %.1f", tenths / 10.0, other_k / 10.0);
+	else if (conf < rules->min_confidence)
+		refuse(out, "low confidence (%.2f)", conf);
+	if (out->refused)
+		out->confidence = conf < 1.0 - reject ? conf : 1.0 - reject;
+}
+
+/* --------------------------------------------------------------- models */
+
+static int load_net(const char *dir, const char *name, int w, int h, struct mtb_cvw_net **out,
+		    struct mtb_errbuf *eb)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		*out = NULL;
+		return MTB_OK;     /* absent: that reader reports it when asked */
+	}
+	int rc = mtb_cvw_net_load(path, out, eb);
+	if (rc != MTB_OK)
+		return mtb_errbuf_prefix(eb, rc, "%s", path);
+	/* A model must take our input size and give our classes. */
+	float *zeros = calloc((size_t)3 * w * h, sizeof *zeros);
+	float probe[MTB_READER_CLASSES];
+	if (!zeros)
+		rc = mtb_errbuf_set(eb, MTB_ERR_NOMEM, "out of memory");
+	else
+		rc = mtb_cvw_net_run(*out, zeros, 3, h, w, probe, MTB_READER_CLASSES, eb);
+	free(zeros);
+	if (rc != MTB_OK) {
+		mtb_cvw_net_destroy(*out);
+		*out = NULL;
+		return mtb_errbuf_prefix(eb, rc, "%s: not a %dx%d reader with %d classes", path, w, h, MTB_READER_CLASSES);
+	}
+	return MTB_OK;
+}
+
+int mtb_vision_create(struct mtb_vision **out, const char *model_dir, struct mtb_errbuf *eb)
+{
+	if (!out)
+		return mtb_errbuf_set(eb, MTB_ERR_ARG, "vision: no output");
+	*out = NULL;
+	if (!model_dir)
+		model_dir = getenv("MTB_MODEL_DIR");
+	if (!model_dir || !*model_dir)
+		model_dir = MTB_SOURCE_MODEL_DIR;
+	struct mtb_vision *v = calloc(1, sizeof *v);
+	if (!v)
+		return mtb_errbuf_set(eb, MTB_ERR_NOMEM, "vision: out of memory");
+	snprintf(v->model_dir, sizeof v->model_dir, "%s", model_dir);
+	int rc = load_net(model_dir, "digit.onnx", MTB_DIGIT_W, MTB_DIGIT_H, &v->digit, eb);
+	if (rc == MTB_OK)
+		rc = load_net(model_dir, "needle.onnx", MTB_NEEDLE_W, MTB_NEEDLE_H, &v->needle, eb);
+	if (rc == MTB_OK && !v->digit && !v->needle)
+		rc = mtb_errbuf_set(eb, MTB_ERR_NOTFOUND, "%s: no digit.onnx or needle.onnx", model_dir);
+	if (rc != MTB_OK) {
+		mtb_vision_destroy(v);
+		return rc;
+	}
+	*out = v;
+	return MTB_OK;
+}
+
+void mtb_vision_destroy(struct mtb_vision *v)
+{
+	if (!v)
+		return;
+	mtb_cvw_net_destroy(v->digit);
+	mtb_cvw_net_destroy(v->needle);
+	free(v);
+}
+
+/* --------------------------------------------------------------- reading */
+
+/* Runs the network on one view of the crop into p[MTB_READER_CLASSES]; *sd_out gets the
+ * view's contrast (standard deviation of its pixels, grey levels). */
+static int run_view(struct mtb_vision *v, struct mtb_cvw_net *net, int w, int h, const struct mtb_image *view,
+		    float *p, double *sd_out)
+{
+	struct mtb_errbuf eb = { { 0 } };
+	int n = w * h * 3;
+	int rc = mtb_cvw_resize_bgr(view, w, h, v->pixels, &eb);
+	if (rc != MTB_OK)
+		return rc;
+	/* Per-crop normalisation: mean 0, standard deviation 1 over all pixels and channels
+	 * (the training script's normalise()), so exposure and colour of a camera matter less. */
+	double sum = 0.0, sq = 0.0, sum_c[3] = { 0 }, sq_c[3] = { 0 };
+	for (int i = 0; i < n; i++) {
+		double x = v->pixels[i];
+		sum += x;
+		sq += x * x;
+		sum_c[i % 3] += x;
+		sq_c[i % 3] += x * x;
+	}
+	double mean = sum / n;
+	double var = sq / n - mean * mean;
+	double sd = var > 0.0 ? sqrt(var) : 0.0;
+	/* Contrast is the spread within each channel: a flat coloured crop has none, although its
+	 * three channels differ. */
+	double var_sp = 0.0;
+	for (int c = 0; c < 3; c++) {
+		double m = sum_c[c] / (n / 3);
+		var_sp += (sq_c[c] / (n / 3) - m * m) / 3.0;
+	}
+	*sd_out = var_sp > 0.0 ? sqrt(var_sp) : 0.0;
+	if (*sd_out < MIN_CONTRAST)
+		return MTB_OK;
+	/* HWC (OpenCV) -> CHW (the network). */
+	for (int c = 0; c < 3; c++)
+		for (int i = 0; i < w * h; i++)
+			v->input[c * w * h + i] = (float)((v->pixels[i * 3 + c] - mean) / sd);
+	return mtb_cvw_net_run(net, v->input, 3, h, w, p, MTB_READER_CLASSES, &eb);
+}
+
+/* The crop as given and two slightly tighter framings of it (a camera's crop box is never
+ * exact). Insets are symmetric, so a roller's position in the window is unchanged. The
+ * probabilities are averaged; views that disagree by more than half a digit are a refusal:
+ * a reading that moves when the frame moves by a few pixels is a guess. */
+static const struct { double inset_x, inset_y; } VIEWS[] = { { 0.0, 0.0 }, { 0.08, 0.04 }, { 0.04, 0.08 } };
+#define N_VIEWS (sizeof VIEWS / sizeof VIEWS[0])
+#define MAX_VIEW_SPREAD 0.5
+
+static int read_crop(struct mtb_vision *v, struct mtb_cvw_net *net, const char *model, int w, int h,
+		     const struct mtb_reader_rules *rules, const struct mtb_image *crop, struct mtb_reading *out)
+{
+	if (!v || !crop || !out || !crop->data ||
+	    (crop->channels != 1 && crop->channels != 3 && crop->channels != 4) ||
+	    crop->width <= 0 || crop->height <= 0 ||
+	    crop->stride < (size_t)crop->width * (size_t)crop->channels)
+		return MTB_ERR_ARG;
+	memset(out, 0, sizeof *out);
+	if (!net) {
+		out->refused = true;
+		snprintf(out->reason, sizeof out->reason, "no %s model in %s", model, v->model_dir);
+		return MTB_ERR_NOTFOUND;
+	}
+	if (crop->width < MTB_READER_MIN_SIDE || crop->height < MTB_READER_MIN_SIDE) {
+		refuse(out, "unreadable crop: %dx%d pixels is too small", crop->width, crop->height);
+		return MTB_OK;
+	}
+	float p[MTB_READER_CLASSES], sum[MTB_READER_CLASSES] = { 0 };
+	double value[N_VIEWS];
+	for (size_t k = 0; k < N_VIEWS; k++) {
+		int dx = (int)lround(VIEWS[k].inset_x * crop->width);
+		int dy = (int)lround(VIEWS[k].inset_y * crop->height);
+		struct mtb_image view = *crop;   /* a window on the same pixels, no copy */
+		view.data = crop->data + (size_t)dy * crop->stride + (size_t)dx * (size_t)crop->channels;
+		view.width = crop->width - 2 * dx;
+		view.height = crop->height - 2 * dy;
+		double sd;
+		int rc = run_view(v, net, w, h, &view, p, &sd);
+		if (rc != MTB_OK)
+			return rc;
+		if (sd < MIN_CONTRAST) {
+			refuse(out, "unreadable crop: no contrast (sd %.1f)", sd);
+			return MTB_OK;
+		}
+		struct mtb_reading one;
+		mtb_reader_decide(p, rules, &one);
+		value[k] = one.value;
+		for (int c = 0; c < MTB_READER_CLASSES; c++)
+			sum[c] += p[c] / (float)N_VIEWS;
+	}
+	mtb_reader_decide(sum, rules, out);
+	if (out->refused)
+		return MTB_OK;
+	for (size_t k = 0; k < N_VIEWS; k++)
+		if (mtb_reader_circ_dist(value[k], out->value) > MAX_VIEW_SPREAD) {
+			refuse(out, "unstable: %.1f in one framing, %.1f in another", value[k], out->value);
+			return MTB_OK;
+		}
+	return MTB_OK;
+}
+
+int mtb_vision_read_digit(struct mtb_vision *v, const struct mtb_image *crop, struct mtb_reading *out)
+{
+	return read_crop(v, v ? v->digit : NULL, "digit", MTB_DIGIT_W, MTB_DIGIT_H, &mtb_reader_digit_rules, crop, out);
+}
+
+int mtb_vision_read_needle(struct mtb_vision *v, const struct mtb_image *crop, struct mtb_reading *out)
+{
+	return read_crop(v, v ? v->needle : NULL, "needle", MTB_NEEDLE_W, MTB_NEEDLE_H, &mtb_reader_needle_rules, crop, out);
+}

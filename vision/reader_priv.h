@@ -1,0 +1,46 @@
+/* meterbench vision, private: how a reader turns the network's probabilities into a reading or
+ * a refusal. Pure C, no OpenCV; unit-tested with made-up distributions. */
+#ifndef MTB_VISION_READER_PRIV_H
+#define MTB_VISION_READER_PRIV_H
+
+#include "vision/vision.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The networks' outputs: classes 0..99 are the position on the circle of 10 in tenths,
+ * class 100 is "no digit / no pointer here". */
+#define MTB_READER_TENTHS 100
+#define MTB_READER_CLASSES 101
+
+/* Input sizes (width x height, 3 channels BGR); scripts/vision_data.py trains with the same. */
+#define MTB_DIGIT_W 20
+#define MTB_DIGIT_H 32
+#define MTB_NEEDLE_W 48
+#define MTB_NEEDLE_H 48
+
+/* Smallest crop worth reading: below this a digit or pointer cannot be resolved. */
+#define MTB_READER_MIN_SIDE 8
+
+/* The refusal rules (reader.c explains each). */
+struct mtb_reader_rules {
+	double min_confidence;   /* probability within +-0.2 of the reading */
+	double max_other_mode;   /* mass of a second peak more than one digit away */
+	double max_reject;       /* probability of "nothing readable here" */
+	const char *what;        /* "digit" or "pointer", for the reasons */
+};
+
+extern const struct mtb_reader_rules mtb_reader_digit_rules;
+extern const struct mtb_reader_rules mtb_reader_needle_rules;
+
+/* Decides on p[MTB_READER_CLASSES] (non-negative, summing to about 1). Always fills out. */
+void mtb_reader_decide(const float *p, const struct mtb_reader_rules *rules, struct mtb_reading *out);
+
+/* Circular distance between two positions on the circle of 10, in [0, 5]. */
+double mtb_reader_circ_dist(double a, double b);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
