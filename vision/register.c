@@ -684,7 +684,8 @@ int mtb_register_read(const struct mtb_layout *l, const struct mtb_image *img, c
 		if (rc != MTB_OK) {
 			char name[32];
 			element_name(l, i, name, sizeof name);
-			return mtb_errbuf_set(eb, rc, "register read: %s: reader failed: %s", name, mtb_strerror(rc));
+			return mtb_errbuf_set(eb, rc, "register read: %s: reader failed: %s", name,
+					      el[i].reason[0] ? el[i].reason : mtb_strerror(rc));
 		}
 	}
 	int64_t t = out->t_mono_us;
