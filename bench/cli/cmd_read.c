@@ -15,6 +15,8 @@
 const char MTB_CMD_READ_USAGE[] =
 	"usage: meterbench read digit  [--models DIR] FILE...   one roller-digit crop per file\n"
 	"       meterbench read needle [--models DIR] FILE...   one pointer sub-dial crop per file\n"
+	"       meterbench read dial --meter TYPE [--models DIR] [--combine] FILE...\n"
+	"                                                       a whole register (docs/vision-register.md)\n"
 	"       meterbench read meniscus --vessel TYPE [--expected-div D] FILE...\n"
 	"                                                       a measuring can's neck scale\n"
 	"\n"
@@ -98,11 +100,13 @@ static int read_files(const char *kind, int argc, char **argv)
 int mtb_cmd_read(int argc, char **argv)
 {
 	if (argc < 2)
-		return mtb_cli_error(MTB_EXIT_USAGE, "read: missing kind (digit, needle, meniscus)");
+		return mtb_cli_error(MTB_EXIT_USAGE, "read: missing kind (digit, needle, dial, meniscus)");
 	const char *kind = argv[1];
 	if (strcmp(kind, "digit") == 0 || strcmp(kind, "needle") == 0)
 		return read_files(kind, argc - 1, argv + 1);
+	if (strcmp(kind, "dial") == 0)
+		return mtb_cmd_read_dial(argc - 1, argv + 1);
 	if (strcmp(kind, "meniscus") == 0)
 		return mtb_cmd_read_meniscus(argc - 1, argv + 1);
-	return mtb_cli_error(MTB_EXIT_USAGE, "read: unknown kind '%s' (digit, needle, meniscus)", kind);
+	return mtb_cli_error(MTB_EXIT_USAGE, "read: unknown kind '%s' (digit, needle, dial, meniscus)", kind);
 }

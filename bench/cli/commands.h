@@ -21,6 +21,9 @@ int mtb_cmd_sim_can(int argc, char **argv);           /* sim can: a simulated ca
 /* read meniscus --vessel TYPE FILE...: argv[0] is "meniscus"; for the `read` dispatcher. */
 int mtb_cmd_read_meniscus(int argc, char **argv);
 extern const char MTB_CMD_READ_MENISCUS_USAGE[];
+/* read dial --meter TYPE FILE...: argv[0] is "dial"; for the `read` dispatcher. */
+int mtb_cmd_read_dial(int argc, char **argv);
+extern const char MTB_CMD_READ_DIAL_USAGE[];
 int mtb_cmd_read(int argc, char **argv);
 extern const char MTB_CMD_READ_USAGE[];
 

@@ -1,0 +1,380 @@
+/* Whole-register reading measured on rendered dials: accuracy, refusals, confident gross errors
+ * and speed. Not a test (nothing here passes or fails); the figures of docs/vision-register.md.
+ *
+ * usage: dial_eval [--layout NAME] [--count N] [--seed S] [--nuisance X] [--frames K]
+ *                  [--size WxH] [--models DIR] [--threads T] [--align-only 1]
+ *                  [--truth-pointers 1]
+ * Every dial shows a volume drawn from the seed: half uniform over the register's range, half
+ * next to a roll-over of a random element (several digits turning at once, as 9999.99 ->
+ * 10000.00). With --frames K each volume is rendered K times (other seeds: other light, glare,
+ * pose) and the frames are combined (vision/register.h). Reading times cover align + crop +
+ * element readers + fusion, per dial, on the calling thread; --threads T reads the same images
+ * on T threads at once and reports dials per second. --align-only 1 measures the aligner alone:
+ * how far (in crop sides) the crops it cuts lie from where the renderer drew the elements, and
+ * its time per frame; no models needed. --truth-pointers 1 answers every pointer crop with the
+ * renderer's true position (confidence 0.9) instead of the pointer reader: the rollers, the
+ * aligner and the fusion measured alone, for as long as no pointer model exists. */
+#include "sim/dial_render.h"
+#include "vision/register.h"
+#include "vision/vision.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static uint64_t mix64(uint64_t z)
+{
+	z += 0x9e3779b97f4a7c15ull;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static uint64_t next(uint64_t *s) { return *s = mix64(*s); }
+
+/* As `meterbench sim render --kind dial` draws its volumes. */
+static int64_t sample_volume(uint64_t *r, const struct mtb_layout *l)
+{
+	int64_t range = l->range_ul;
+	if (next(r) % 2 == 0)
+		return (int64_t)(next(r) % (uint64_t)range);
+	int n = mtb_layout_elements(l);
+	int k = (int)(next(r) % (uint64_t)n);
+	int64_t wk = mtb_layout_weight_ul(l, k);
+	int64_t v0 = (int64_t)(next(r) % (uint64_t)(range / wk)) * wk;
+	if (next(r) % 2 == 0) {
+		int64_t wj = mtb_layout_weight_ul(l, (int)(next(r) % (uint64_t)(k + 1)));
+		v0 = v0 / wj * wj;
+	}
+	int64_t wb = k + 1 < n ? mtb_layout_weight_ul(l, k + 1) : wk;
+	int64_t d = (int64_t)(next(r) % (uint64_t)(2 * wb)) - wb;
+	return ((v0 + d) % range + range) % range;
+}
+
+struct ctx {
+	struct mtb_vision *v;
+	const double *truth_pos;    /* with --truth-pointers: the frame's element positions */
+	int n_rollers, next_pointer;
+};
+
+static int rd_digit(void *u, const struct mtb_image *c, struct mtb_reading *o)
+{
+	return mtb_vision_read_digit(((struct ctx *)u)->v, c, o);
+}
+
+static int rd_needle(void *u, const struct mtb_image *c, struct mtb_reading *o)
+{
+	struct ctx *x = u;
+	if (!x->truth_pos)
+		return mtb_vision_read_needle(x->v, c, o);
+	memset(o, 0, sizeof *o);
+	o->value = x->truth_pos[x->n_rollers + x->next_pointer++];
+	o->confidence = 0.9;
+	return MTB_OK;
+}
+
+struct job {
+	const struct mtb_layout *l;
+	struct mtb_image **img;
+	int n;
+	const char *models;
+	struct mtb_register_result *res;   /* NULL: timing only */
+	double (*pos)[MTB_LAYOUT_MAX_ELEMENTS];   /* per image true positions, or NULL */
+	double *t_read;                     /* per image, seconds */
+	double wall;
+	int rc;
+};
+
+static void *run_job(void *arg)
+{
+	struct job *j = arg;
+	struct ctx c = { 0 };
+	struct mtb_errbuf eb = { { 0 } };
+	c.n_rollers = j->l->n_rollers;
+	if ((j->rc = mtb_vision_create(&c.v, j->models, &eb)) != MTB_OK) {
+		fprintf(stderr, "dial_eval: %s\n", eb.msg);
+		return NULL;
+	}
+	struct mtb_register_readers rd = { rd_digit, rd_needle, &c };
+	double t0 = now_s();
+	for (int i = 0; i < j->n; i++) {
+		struct mtb_register_result r;
+		if (j->pos) {
+			c.truth_pos = j->pos[i];
+			c.next_pointer = 0;
+		}
+		double a = now_s();
+		if ((j->rc = mtb_register_read(j->l, j->img[i], &rd, NULL, &r, &eb)) != MTB_OK) {
+			fprintf(stderr, "dial_eval: %s\n", eb.msg);
+			break;
+		}
+		if (j->t_read)
+			j->t_read[i] = now_s() - a;
+		if (j->res)
+			j->res[i] = r;
+	}
+	j->wall = now_s() - t0;
+	mtb_vision_destroy(c.v);
+	return NULL;
+}
+
+static void project(const double *h, double u, double v, double *x, double *y)
+{
+	double w = h[6] * u + h[7] * v + h[8];
+	*x = (h[0] * u + h[1] * v + h[2]) / w;
+	*y = (h[3] * u + h[4] * v + h[5]) / w;
+}
+
+/* Largest distance over every element's crop corners between pose and truth, in crop sides. */
+static double corner_error(const struct mtb_layout *l, const double *pose, const double *truth)
+{
+	double worst = 0;
+	for (int i = 0; i < mtb_layout_elements(l); i++) {
+		double rx, ry, rw, rh, ax, ay, bx, by;
+		mtb_layout_crop_rect(l, i, &rx, &ry, &rw, &rh);
+		project(truth, rx, ry, &ax, &ay);
+		project(truth, rx + rw, ry, &bx, &by);
+		double side = hypot(bx - ax, by - ay) * fmin(rw, rh) / rw;
+		for (int c = 0; c < 4; c++) {
+			double u = rx + (c & 1) * rw, v = ry + (c >> 1) * rh, x0, y0, x1, y1;
+			project(pose, u, v, &x0, &y0);
+			project(truth, u, v, &x1, &y1);
+			worst = fmax(worst, hypot(x0 - x1, y0 - y1) / side);
+		}
+	}
+	return worst;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+struct tally {
+	int n, exact, within_div, gross, refused;
+};
+
+static void tally_add(struct tally *t, const struct mtb_layout *l, const struct mtb_register_result *r, int64_t truth,
+		      const char *what, int idx, int *printed)
+{
+	t->n++;
+	if (r->refused) {
+		t->refused++;
+		return;
+	}
+	int64_t e = (r->volume_ul - truth) % l->range_ul;
+	if (e > l->range_ul / 2)
+		e -= l->range_ul;
+	if (e < -l->range_ul / 2)
+		e += l->range_ul;
+	e = llabs(e);
+	if (e <= r->resolution_ul)
+		t->exact++;
+	else if (e <= l->finest_ul)
+		t->within_div++;
+	else {
+		t->gross++;
+		if ((*printed)++ < 10)
+			fprintf(stderr, "gross %s #%d: truth %.6f L read %.6f L (confidence %.2f)\n", what, idx, truth / 1e6,
+				r->volume_ul / 1e6, r->confidence);
+	}
+}
+
+static void tally_print(const char *what, const struct tally *t)
+{
+	int acc = t->n - t->refused;
+	printf("%s: %d dials, %d accepted (%.2f %%), refused %d (%.2f %%); of all: exact to the resolution %d "
+	       "(%.2f %%), within one finest division %d, gross errors accepted %d\n",
+	       what, t->n, acc, 100.0 * acc / t->n, t->refused, 100.0 * t->refused / t->n, t->exact,
+	       100.0 * t->exact / t->n, t->within_div, t->gross);
+}
+
+int main(int argc, char **argv)
+{
+	const char *layout_name = "roller8-pointer4", *models = NULL;
+	int count = 200, frames = 1, threads = 0, w = 480, h = 480, align_only = 0, truth_pointers = 0;
+	double nuisance = 1.0;
+	uint64_t seed = 7000000;
+	for (int i = 1; i + 1 < argc; i += 2) {
+		const char *k = argv[i], *v = argv[i + 1];
+		if (!strcmp(k, "--layout"))
+			layout_name = v;
+		else if (!strcmp(k, "--count"))
+			count = atoi(v);
+		else if (!strcmp(k, "--seed"))
+			seed = strtoull(v, NULL, 10);
+		else if (!strcmp(k, "--nuisance"))
+			nuisance = atof(v);
+		else if (!strcmp(k, "--frames"))
+			frames = atoi(v);
+		else if (!strcmp(k, "--models"))
+			models = v;
+		else if (!strcmp(k, "--truth-pointers"))
+			truth_pointers = atoi(v);
+		else if (!strcmp(k, "--align-only"))
+			align_only = atoi(v);
+		else if (!strcmp(k, "--threads"))
+			threads = atoi(v);
+		else if (!strcmp(k, "--size")) {
+			if (sscanf(v, "%dx%d", &w, &h) != 2)
+				return 2;
+		} else {
+			fprintf(stderr, "dial_eval: unknown option %s\n", k);
+			return 2;
+		}
+	}
+	if (count < 1 || frames < 1 || frames > 15 || threads < 0 || threads > 16)
+		return 2;
+	struct mtb_layout l;
+	struct mtb_errbuf eb = { { 0 } };
+	if (mtb_layout_load(layout_name, &l, &eb) != MTB_OK) {
+		fprintf(stderr, "dial_eval: %s\n", eb.msg);
+		return 2;
+	}
+	if (align_only) {
+		uint64_t r = seed;
+		double *err = calloc((size_t)count, sizeof *err), *t = calloc((size_t)count, sizeof *t);
+		int refused = 0, over[3] = { 0, 0, 0 };
+		for (int i = 0; i < count; i++) {
+			struct mtb_dial_render_opts o = { w, h, MTB_DIAL_STYLE_RANDOM, next(&r), nuisance };
+			struct mtb_image *im;
+			struct mtb_dial_truth tr;
+			if (mtb_dial_render(&l, sample_volume(&r, &l), &o, &im, &tr, &eb) != MTB_OK)
+				return 1;
+			struct mtb_register_pose pose;
+			double a = now_s();
+			int rc = mtb_register_align(&l, im, &pose, &eb);
+			t[i] = now_s() - a;
+			mtb_image_destroy(im);
+			if (rc != MTB_OK) {
+				refused++;
+				err[i] = 99;
+				continue;
+			}
+			err[i] = corner_error(&l, pose.h, tr.face_to_px);
+
+			over[0] += err[i] > 0.1;
+			over[1] += err[i] > 0.25;
+			over[2] += err[i] > 0.5;
+		}
+		qsort(err, (size_t)count, sizeof *err, cmp_d);
+		qsort(t, (size_t)count, sizeof *t, cmp_d);
+		printf("align %s, nuisance %.2f, %dx%d, seed %llu: %d frames, refused %d; worst crop-corner error "
+		       "median %.3f, 90th percentile %.3f crop sides; over 0.1: %d, over 0.25: %d, over 0.5: %d; "
+		       "time median %.2f ms, 90th percentile %.2f ms\n",
+		       l.name, nuisance, w, h, (unsigned long long)seed, count, refused, err[count / 2], err[(int)(count * 0.9)],
+		       over[0], over[1], over[2], t[count / 2] * 1e3, t[(int)(count * 0.9)] * 1e3);
+		free(err);
+		free(t);
+		return 0;
+	}
+	int n = count * frames;
+	struct mtb_image **img = calloc((size_t)n, sizeof *img);
+	int64_t *truth = calloc((size_t)count, sizeof *truth);
+	struct mtb_register_result *res = calloc((size_t)n, sizeof *res);
+	double *t_read = calloc((size_t)n, sizeof *t_read);
+	double(*pos)[MTB_LAYOUT_MAX_ELEMENTS] = calloc((size_t)n, sizeof *pos);
+	if (!img || !truth || !res || !t_read || !pos)
+		return 1;
+	uint64_t r = seed;
+	double t_render = now_s();
+	for (int i = 0; i < count; i++) {
+		truth[i] = sample_volume(&r, &l);
+		for (int f = 0; f < frames; f++) {
+			struct mtb_dial_render_opts o = { w, h, MTB_DIAL_STYLE_RANDOM, next(&r), nuisance };
+			struct mtb_dial_truth tr;
+			if (mtb_dial_render(&l, truth[i], &o, &img[i * frames + f], &tr, &eb) != MTB_OK) {
+				fprintf(stderr, "dial_eval: %s\n", eb.msg);
+				return 1;
+			}
+			memcpy(pos[i * frames + f], tr.position, sizeof pos[0]);
+		}
+	}
+
+	t_render = now_s() - t_render;
+	struct job j = { &l, img, n, models, res, truth_pointers ? pos : NULL, t_read, 0, 0 };
+	run_job(&j);
+	if (j.rc != MTB_OK)
+		return 1;
+	struct tally single = { 0 }, comb = { 0 };
+	int printed = 0;
+	for (int i = 0; i < count; i++)
+		tally_add(&single, &l, &res[i * frames], truth[i], "single frame", i, &printed);
+	printf("layout %s, nuisance %.2f, %dx%d, seed %llu%s\n", l.name, nuisance, w, h, (unsigned long long)seed,
+	       truth_pointers ? ", POINTERS FROM THE RENDERER'S TRUTH (rollers, aligner, fusion only)" : "");
+	tally_print("single frame", &single);
+	if (frames > 1) {
+		struct mtb_register_combine_opts co = { 0, 0, 2 * res[0].resolution_ul, 0, 0 };
+		for (int i = 0; i < count; i++) {
+			struct mtb_register_result out;
+			mtb_register_combine(&l, &res[i * frames], frames, &co, &out);
+			tally_add(&comb, &l, &out, truth[i], "combined", i, &printed);
+		}
+		char what[64];
+		snprintf(what, sizeof what, "%d frames combined", frames);
+		tally_print(what, &comb);
+	}
+	/* Refusal reasons, by their first words. */
+	struct {
+		char key[40];
+		int n;
+	} reasons[16];
+	int nr = 0;
+	for (int i = 0; i < n; i++) {
+		if (!res[i].refused)
+			continue;
+		char key[40];
+		snprintf(key, sizeof key, "%s", res[i].reason);
+		char *c = strpbrk(key, ":(0123456789");
+		if (c)
+			*c = 0;
+		int k;
+		for (k = 0; k < nr && strcmp(reasons[k].key, key); k++)
+			;
+		if (k == nr && nr < 16) {
+			snprintf(reasons[nr].key, sizeof reasons[nr].key, "%s", key);
+			reasons[nr++].n = 0;
+		}
+		if (k < nr)
+			reasons[k].n++;
+	}
+	for (int k = 0; k < nr; k++)
+		printf("  refused frames: %4d  %s\n", reasons[k].n, reasons[k].key);
+	qsort(t_read, (size_t)n, sizeof *t_read, cmp_d);
+	printf("render time per dial: %.2f ms (mean)\n", t_render / n * 1e3);
+	printf("read time per dial (this thread): median %.2f ms, 90th percentile %.2f ms\n", t_read[n / 2] * 1e3,
+	       t_read[(int)(n * 0.9)] * 1e3);
+
+	if (threads > 0) {
+		pthread_t th[16];
+		struct job jobs[16];
+		double t0 = now_s();
+		for (int t = 0; t < threads; t++) {
+			jobs[t] = (struct job){ &l, img, n, models, NULL, truth_pointers ? pos : NULL, NULL, 0, 0 };
+			pthread_create(&th[t], NULL, run_job, &jobs[t]);
+		}
+		for (int t = 0; t < threads; t++)
+			pthread_join(th[t], NULL);
+		double wall = now_s() - t0;
+		printf("%d threads: %.1f dials per second (%d dials each)\n", threads, threads * n / wall, n);
+	}
+	for (int i = 0; i < n; i++)
+		mtb_image_destroy(img[i]);
+	free(img);
+	free(truth);
+	free(res);
+	free(t_read);
+	free(pos);
+	return 0;
+}
