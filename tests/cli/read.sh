@@ -44,7 +44,12 @@ check "blank: refused" '{"file":"tests/data/refuse/blank.png","value":null,' "$(
 has "blank: reason" "$(printf '%s\n' "$out" | sed -n 1p)" "\"reason\":\"unreadable crop: no contrast"
 has "noise: refused" "$(printf '%s\n' "$out" | sed -n 2p)" "\"value\":null"
 has "1x1: refused" "$(printf '%s\n' "$out" | sed -n 3p)" "\"reason\":\"unreadable crop: 1x1 pixels is too small"
+out=$("$MB" read needle "$R/noise.png"); rc=$?
+has "needle noise: refused" "$out" "\"value\":null"
 
+out=$("$MB" read needle "$N/$n1" "$N/$n1"); rc=$?
+check "needle: exit 0" 0 "$rc"
+check "needle: two lines" 2 "$(printf '%s\n' "$out" | wc -l)"
 
 err=$("$MB" read digit 2>&1 >/dev/null); rc=$?
 check "no file: exit 2" 2 "$rc"

@@ -173,7 +173,7 @@ TEST(Reader, RefusesBlankNoiseAndTinyCrops)
 	Vision vis;
 	ASSERT_NE(vis.v, nullptr);
 	std::mt19937 rng(7);
-	for (bool digit : { true }) {
+	for (bool digit : { true, false }) {
 		Img blank, noise, tiny;
 		ASSERT_EQ(mtb_image_create(&blank.p, 40, 64, 3), MTB_OK);
 		std::memset(blank.p->data, 200, blank.p->stride * 64);
@@ -210,6 +210,16 @@ TEST(Reader, ReadsHeldOutDigits)
 {
 	Score s = score_dir("digits", true);
 	ASSERT_GE(s.n, 150);
+	EXPECT_GE(s.read, s.n * 80 / 100) << "refused too many";
+	EXPECT_GE(s.within1, s.read * 90 / 100) << s.within1 << " of " << s.read;
+	EXPECT_LE(s.wrong_digit, s.read * 2 / 100) << "confident readings off by a digit or more";
+}
+
+// Held-out pointers (zeiger3, zeigeru: pointers the model never saw). Chance within +-0.1 is 3 %.
+TEST(Reader, ReadsHeldOutNeedles)
+{
+	Score s = score_dir("needles", false);
+	ASSERT_GE(s.n, 80);
 	EXPECT_GE(s.read, s.n * 80 / 100) << "refused too many";
 	EXPECT_GE(s.within1, s.read * 90 / 100) << s.within1 << " of " << s.read;
 	EXPECT_LE(s.wrong_digit, s.read * 2 / 100) << "confident readings off by a digit or more";
