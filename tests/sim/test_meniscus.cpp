@@ -1,5 +1,6 @@
 /* The neck renderer and the meniscus reader together: the reader measured on rendered necks
- * of known level, with seeds the reader was not developed on (development used seeds < 1000). */
+ * of known level, with seeds the reader was not developed on (development rendered with seeds
+ * around 1e6-1.3e7; the sets here use 8001-8004 and 9001-9004 times 1000003, about 8e9-9e9). */
 #include "calibration/vessel.h"
 #include "sim/neck_render.h"
 #include "vision/meniscus.h"
@@ -197,7 +198,7 @@ TEST(Meniscus, RefusesWhatIsNotANeck)
 	EXPECT_NE(std::string(m.reason).find("not implemented"), std::string::npos);
 }
 
-/* Held-out seeds (development used seeds below 1000): no confident reading off by more than
+/* Held-out seeds (see the top of the file): no confident reading off by more than
  * 0.5 division anywhere; on the cans 95 % within 0.1 division (the target of issue 7); on the
  * wide cylinders the residual parallax of the camera's levelling weighs more (docs/cans.md),
  * checked at 90 % here and measured in full by the figures below. */
