@@ -31,6 +31,17 @@ static float px(const struct grey *g, double x, double y)
 		       fy * ((1 - fx) * g->v[y1 * g->w + x0] + fx * g->v[y1 * g->w + x1]));
 }
 
+static int refuse_text(struct mtb_meniscus_reading *out, double conf, const char *why)
+{
+	out->refused = true;
+	out->confidence = conf;
+	snprintf(out->reason, sizeof out->reason, "%s", why);
+	return MTB_OK;
+}
+
+/* fmt holds exactly one double conversion. */
+static int refuse(struct mtb_meniscus_reading *out, double conf, const char *fmt, double a)
+	__attribute__((format(printf, 3, 0)));
 static int refuse(struct mtb_meniscus_reading *out, double conf, const char *fmt, double a)
 {
 	out->refused = true;
@@ -106,7 +117,7 @@ int mtb_meniscus_read(const struct mtb_image *img, const struct mtb_meniscus_sca
 	if (scale->divisions < 1 || scale->long_every < 1)
 		return mtb_errbuf_set(eb, MTB_ERR_ARG, "meniscus: the scale needs divisions >= 1 and long_every >= 1");
 	if (scale->read_top)
-		return refuse(out, 0, "reading the top edge (opaque liquids) is not implemented%.0s", 0);
+		return refuse_text(out, 0, "reading the top edge (opaque liquids) is not implemented");
 	double max_tilt = scale->max_tilt_deg > 0 ? scale->max_tilt_deg : 1.0;
 	double max_par = scale->max_parallax_div > 0 ? scale->max_parallax_div : 0.05;
 
@@ -138,7 +149,7 @@ int mtb_meniscus_read(const struct mtb_image *img, const struct mtb_meniscus_sca
 		}
 	}
 	if (nb < NB / 2) {
-		refuse(out, 0, "no tube found (its walls are not visible)%.0s", 0);
+		refuse_text(out, 0, "no tube found (its walls are not visible)");
 		goto done;
 	}
 	/* robust: refit without the band that disagrees most (the meniscus's dark corners or a
@@ -278,7 +289,7 @@ int mtb_meniscus_read(const struct mtb_image *img, const struct mtb_meniscus_sca
 			break;
 		}
 	if (lag < 0 || bestac <= 0) {
-		refuse(out, 0, "no graduation found (no periodic lines beside the wall)%.0s", 0);
+		refuse_text(out, 0, "no graduation found (no periodic lines beside the wall)");
 		goto done;
 	}
 	double den = ac[lag - 1] - 2 * ac[lag] + ac[lag + 1];
@@ -378,12 +389,12 @@ int mtb_meniscus_read(const struct mtb_image *img, const struct mtb_meniscus_sca
 	/* 5. the meniscus bottom, sub-pixel: from the band's darkest row down to where the
 	 * brightness is half way back to the liquid's */
 	if (yb < 0) {
-		refuse(out, 0, "no meniscus found%.0s", 0);
+		refuse_text(out, 0, "no meniscus found");
 		goto done;
 	}
 	int yl0 = yb + (int)ceil(0.35 * p), yl1 = yb + (int)ceil(0.8 * p);
 	if (yl1 >= h) {
-		refuse(out, 0.1, "the meniscus is at the image's lower edge%.0s", 0);
+		refuse_text(out, 0.1, "the meniscus is at the image's lower edge");
 		goto done;
 	}
 	double liq = 0;
@@ -393,7 +404,7 @@ int mtb_meniscus_read(const struct mtb_image *img, const struct mtb_meniscus_sca
 	double above = 0;
 	int ya0 = yb - (int)ceil(0.8 * p), ya1 = yb - (int)ceil(0.35 * p);
 	if (ya0 < 0) {
-		refuse(out, 0.1, "the meniscus is at the image's upper edge%.0s", 0);
+		refuse_text(out, 0.1, "the meniscus is at the image's upper edge");
 		goto done;
 	}
 	for (int y = ya0; y <= ya1; y++)
@@ -418,7 +429,7 @@ int mtb_meniscus_read(const struct mtb_image *img, const struct mtb_meniscus_sca
 		ym = yg + 0.5 + (fabs(d2) > 1e-9 ? fmax(-0.5, fmin(0.5, 0.5 * (g0 - g2) / d2)) : 0);
 	}
 	if (ym < 0) {
-		refuse(out, 0.2, "the meniscus's lower edge is not clear%.0s", 0);
+		refuse_text(out, 0.2, "the meniscus's lower edge is not clear");
 		goto done;
 	}
 	out->meniscus_y_px = ym;
