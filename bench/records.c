@@ -791,3 +791,80 @@ int mtb_records_last_session(struct mtb_records *r, char id[MTB_SESSION_ID_LEN +
 	sqlite3_finalize(st);
 	return rc;
 }
+
+int mtb_records_readings_list(struct mtb_records *r, const char *sid, int point_index, struct mtb_reading_view **out,
+			      int *n, struct mtb_errbuf *eb)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(r->db, "SELECT point_index, seq, position, phase, t_mono_us, volume_ul, confidence,"
+				      " image_sha256 FROM readings WHERE session_id=?1 AND (?2 < 0 OR point_index=?2)"
+				      " ORDER BY point_index, seq", -1, &st, NULL) != SQLITE_OK)
+		return db_err(r, eb, "readings");
+	sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, point_index);
+	struct mtb_reading_view *v = NULL;
+	int cap = 0, rc = MTB_OK, step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			int ncap = cap ? cap * 2 : 64;
+			struct mtb_reading_view *nv = realloc(v, sizeof *v * (size_t)ncap);
+			if (!nv) {
+				rc = mtb_errbuf_set(eb, MTB_ERR_NOMEM, "records: out of memory");
+				break;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		struct mtb_reading_view *x = &v[(*n)++];
+		memset(x, 0, sizeof *x);
+		x->point_index = sqlite3_column_int(st, 0);
+		x->seq = sqlite3_column_int(st, 1);
+		x->position = sqlite3_column_int(st, 2);
+		col_copy(x->phase, sizeof x->phase, st, 3);
+		x->t_mono_us = sqlite3_column_int64(st, 4);
+		x->volume_ul = sqlite3_column_int64(st, 5);
+		x->confidence = sqlite3_column_double(st, 6);
+		col_copy(x->image_sha256, sizeof x->image_sha256, st, 7);
+	}
+	if (rc == MTB_OK && step != SQLITE_DONE)
+		rc = db_err(r, eb, "readings");
+	sqlite3_finalize(st);
+	if (rc != MTB_OK) {
+		free(v);
+		*n = 0;
+		return rc;
+	}
+	*out = v;
+	return MTB_OK;
+}
+
+int mtb_records_evidence_get(struct mtb_records *r, const char *sha, unsigned char **data, size_t *len, char mime[64],
+			     struct mtb_errbuf *eb)
+{
+	*data = NULL;
+	*len = 0;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(r->db, "SELECT mime, bytes FROM evidence WHERE sha256=?1", -1, &st, NULL) != SQLITE_OK)
+		return db_err(r, eb, "evidence");
+	sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
+	int rc = mtb_errbuf_set(eb, MTB_ERR_NOTFOUND, "records: no evidence %.64s", sha);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		col_copy(mime, 64, st, 0);
+		int n = sqlite3_column_bytes(st, 1);
+		const void *b = sqlite3_column_blob(st, 1);
+		unsigned char *copy = malloc(n > 0 ? (size_t)n : 1);
+		if (!copy) {
+			rc = mtb_errbuf_set(eb, MTB_ERR_NOMEM, "records: out of memory");
+		} else {
+			if (n > 0)
+				memcpy(copy, b, (size_t)n);
+			*data = copy;
+			*len = (size_t)n;
+			rc = MTB_OK;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}

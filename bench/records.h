@@ -158,6 +158,28 @@ struct mtb_session_view {
 int mtb_records_session_load(struct mtb_records *r, const char *session_id, struct mtb_session_view **out,
 			     struct mtb_errbuf *eb);
 
+/* One stored dial reading, as read back (mtb_records_readings_list). */
+struct mtb_reading_view {
+	int point_index;
+	int seq;
+	int position;
+	char phase[8];                 /* "start" | "end" */
+	int64_t t_mono_us;
+	int64_t volume_ul;             /* -1: the frame gave no reading */
+	double confidence;
+	char image_sha256[65];         /* "" when no image was kept */
+};
+
+/* The readings of a session in recorded order (point, then sequence), all points when
+ * point_index < 0 (allocated array, free with free(); *n = 0 and *out = NULL when none). */
+int mtb_records_readings_list(struct mtb_records *r, const char *session_id, int point_index,
+			      struct mtb_reading_view **out, int *n, struct mtb_errbuf *eb);
+
+/* An evidence blob by its SHA-256 hex digest (bytes malloc'd, free with free(); mime into a
+ * buffer of 64). MTB_ERR_NOTFOUND when no such blob is stored. */
+int mtb_records_evidence_get(struct mtb_records *r, const char *sha256_hex, unsigned char **data, size_t *len,
+			     char mime[64], struct mtb_errbuf *eb);
+
 /* The newest session's id, for tools that default to "the last run". MTB_ERR_NOTFOUND if none. */
 int mtb_records_last_session(struct mtb_records *r, char id[MTB_SESSION_ID_LEN + 1], struct mtb_errbuf *eb);
 

@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -273,5 +274,52 @@ TEST(Records, AnAbortedSessionResumesAndAddsItsBenchTime)
 	struct mtb_audit_report rep;
 	EXPECT_EQ(mtb_records_audit_verify(r, &rep, &eb), MTB_OK) << eb.msg;
 	EXPECT_EQ(rep.entries, 6);   /* begin, point, end, resume, point, end */
+	mtb_records_close(r);
+}
+
+TEST(Records, ReadingsAndEvidenceReadBackInRecordedOrder)
+{
+	TmpDb tmp;
+	struct mtb_records *r;
+	struct mtb_errbuf eb = {};
+	ASSERT_EQ(mtb_records_open(tmp.path.c_str(), &r, &eb), MTB_OK) << eb.msg;
+	std::string sid = begin_session(r);
+	char sha[65];
+	ASSERT_EQ(mtb_records_evidence_put(r, "\xff\xd8\x00 jpeg", 8, "image/jpeg", sha, &eb), MTB_OK);
+	ASSERT_EQ(commit_point(r, sid, 0, sha), MTB_OK);
+	ASSERT_EQ(commit_point(r, sid, 1), MTB_OK);
+
+	struct mtb_reading_view *v = nullptr;
+	int n = -1;
+	ASSERT_EQ(mtb_records_readings_list(r, sid.c_str(), -1, &v, &n, &eb), MTB_OK) << eb.msg;
+	ASSERT_EQ(n, 4);
+	EXPECT_EQ(v[0].point_index, 0);
+	EXPECT_STREQ(v[0].phase, "start");
+	EXPECT_EQ(v[0].volume_ul, 5000);
+	EXPECT_DOUBLE_EQ(v[0].confidence, 0.99);
+	EXPECT_STREQ(v[0].image_sha256, sha);
+	EXPECT_STREQ(v[1].phase, "end");
+	EXPECT_EQ(v[1].t_mono_us, 19);
+	EXPECT_STREQ(v[1].image_sha256, "");
+	EXPECT_EQ(v[2].point_index, 1);
+	free(v);
+	ASSERT_EQ(mtb_records_readings_list(r, sid.c_str(), 1, &v, &n, &eb), MTB_OK);
+	EXPECT_EQ(n, 2);
+	EXPECT_EQ(v[0].point_index, 1);
+	free(v);
+	ASSERT_EQ(mtb_records_readings_list(r, "nope", -1, &v, &n, &eb), MTB_OK);
+	EXPECT_EQ(n, 0);
+	EXPECT_EQ(v, nullptr);
+
+	unsigned char *data = nullptr;
+	size_t len = 0;
+	char mime[64];
+	ASSERT_EQ(mtb_records_evidence_get(r, sha, &data, &len, mime, &eb), MTB_OK) << eb.msg;
+	ASSERT_EQ(len, 8u);   /* the NUL inside survives: bytes, not text */
+	EXPECT_EQ(memcmp(data, "\xff\xd8\x00 jpeg", 8), 0);
+	EXPECT_STREQ(mime, "image/jpeg");
+	free(data);
+	EXPECT_EQ(mtb_records_evidence_get(r, "00", &data, &len, mime, &eb), MTB_ERR_NOTFOUND);
+	EXPECT_EQ(data, nullptr);
 	mtb_records_close(r);
 }
