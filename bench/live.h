@@ -72,6 +72,13 @@ struct mtb_live_overlay {
 int mtb_live_frame(struct mtb_live *live, int position, const void *jpeg, size_t len,
 		   const struct mtb_live_overlay *overlay);
 
+/* Publishes a kept frame of a dial reading of a meter of type `type_name`: the value read
+ * (volume_ul < 0: "no reading") drawn over the register's region of the type's layout, placed
+ * by the cameras' nominal framing (docs/live-view.md). Without a usable layout, the value is drawn
+ * at the top left. */
+int mtb_live_frame_reading(struct mtb_live *live, int position, const char *type_name, const void *jpeg,
+			   size_t len, int64_t volume_ul);
+
 /* Operator actions (POST /control/<action>, action [a-z-]{1,31}). The callback runs on a server
  * thread; it returns MTB_OK, or MTB_ERR_NOTSUP for an unknown action (HTTP 404), or another
  * error (HTTP 409). Without a callback every action answers 503. */

@@ -20,16 +20,17 @@ static FILE *begin(char **buf, size_t *len, const char *type)
 	return f;
 }
 
-static char *end(FILE *f, char *buf)
+/* The buffer is known only once the stream is closed: hence its address. */
+static char *end(FILE *f, char **buf)
 {
 	if (!f)
 		return NULL;
 	fputc('}', f);
 	if (fclose(f) != 0) {
-		free(buf);
+		free(*buf);
 		return NULL;
 	}
-	return buf;
+	return *buf;
 }
 
 static void key_str(FILE *f, const char *k, const char *v)
@@ -101,7 +102,7 @@ char *mtb_live_json_session(const struct mtb_session_view *s)
 		fprintf(f, ",\"disputed\":%s}", dispute ? "true" : "false");
 	}
 	fputc(']', f);
-	return end(f, buf);
+	return end(f, &buf);
 }
 
 char *mtb_live_json_state(const struct mtb_run_progress *p)
@@ -118,7 +119,7 @@ char *mtb_live_json_state(const struct mtb_run_progress *p)
 	key_dbl(f, "target_volume_l", p->target_volume_l);
 	key_dbl(f, "bench_time_s", p->bench_time_s);
 	fprintf(f, ",\"meters_read\":%d,\"meters_total\":%d", p->meters_read, p->meters_total);
-	return end(f, buf);
+	return end(f, &buf);
 }
 
 char *mtb_live_json_flow(const struct mtb_run_progress *p)
@@ -134,7 +135,7 @@ char *mtb_live_json_flow(const struct mtb_run_progress *p)
 	key_dbl(f, "target_volume_l", p->target_volume_l);
 	key_dbl(f, "bench_time_s", p->bench_time_s);
 	fprintf(f, ",\"point_index\":%d", p->point_index);
-	return end(f, buf);
+	return end(f, &buf);
 }
 
 char *mtb_live_json_reading(int point_index, const char *point_name, const struct mtb_reading_record *r)
@@ -157,7 +158,7 @@ char *mtb_live_json_reading(int point_index, const char *point_name, const struc
 	}
 	if (r->image_sha256 && r->image_sha256[0])
 		key_str(f, "image_sha256", r->image_sha256);
-	return end(f, buf);
+	return end(f, &buf);
 }
 
 char *mtb_live_json_point(int position, const struct mtb_point_view *p)
@@ -178,7 +179,7 @@ char *mtb_live_json_point(int position, const struct mtb_point_view *p)
 	key_str(f, "zone", p->zone);
 	key_str(f, "verdict", p->verdict);
 	key_str(f, "start", p->start_method);
-	return end(f, buf);
+	return end(f, &buf);
 }
 
 char *mtb_live_json_verdict(const struct mtb_session_view *s)
@@ -203,7 +204,7 @@ char *mtb_live_json_verdict(const struct mtb_session_view *s)
 		fputc('}', f);
 	}
 	fputc(']', f);
-	return end(f, buf);
+	return end(f, &buf);
 }
 
 /* The register's region in a frame of w x h pixels under the cameras' nominal framing (the face
@@ -232,6 +233,29 @@ static void register_region(const struct mtb_layout *l, int w, int h, struct mtb
 	ov->y_px = (int)(h / 2.0 + (y0 - l->size / 2) * scale);
 	ov->w_px = (int)((x1 - x0) * scale);
 	ov->h_px = (int)((y1 - y0) * scale);
+}
+
+int mtb_live_frame_reading(struct mtb_live *live, int position, const char *type_name, const void *jpeg, size_t len,
+			   int64_t volume_ul)
+{
+	struct mtb_live_overlay ov = { .w_px = 0 };
+	if (volume_ul >= 0) {
+		/* exact litres, trailing zeros trimmed down to millilitres */
+		int n = snprintf(ov.text, sizeof ov.text, "%lld.%06lld", (long long)(volume_ul / 1000000),
+				 (long long)(volume_ul % 1000000));
+		while (n > 0 && ov.text[n - 1] == '0' && ov.text[n - 4] != '.')
+			ov.text[--n] = 0;
+		snprintf(ov.text + n, sizeof ov.text - (size_t)n, " L");
+	} else
+		snprintf(ov.text, sizeof ov.text, "no reading");
+	struct mtb_meter_type t;
+	struct mtb_layout lay;
+	struct mtb_errbuf eb;
+	int w, h;
+	if (type_name && mtb_meter_type_load(type_name, &t, &eb) == MTB_OK &&
+	    mtb_layout_load(t.register_layout, &lay, &eb) == MTB_OK && mtb_image_probe(jpeg, len, &w, &h, &eb) == MTB_OK)
+		register_region(&lay, w, h, &ov);
+	return mtb_live_frame(live, position, jpeg, len, &ov);
 }
 
 static void emit(struct mtb_live *live, char *json)
@@ -282,20 +306,7 @@ int mtb_live_publish_point(struct mtb_live *live, struct mtb_records *r, const c
 		struct mtb_errbuf ieb;
 		if (mtb_records_evidence_get(r, last->image_sha256, &jpg, &len, mime, &ieb) != MTB_OK)
 			continue;
-		struct mtb_live_overlay ov = { .w_px = 0 };
-		if (last->volume_ul >= 0)
-			snprintf(ov.text, sizeof ov.text, "%lld.%06lld L", (long long)(last->volume_ul / 1000000),
-				 (long long)(last->volume_ul % 1000000));
-		else
-			snprintf(ov.text, sizeof ov.text, "no reading");
-		struct mtb_meter_type t;
-		struct mtb_layout lay;
-		int w, h;
-		if (mtb_meter_type_load(m->type_name, &t, &ieb) == MTB_OK &&
-		    mtb_layout_load(t.register_layout, &lay, &ieb) == MTB_OK &&
-		    mtb_image_probe(jpg, len, &w, &h, &ieb) == MTB_OK)
-			register_region(&lay, w, h, &ov);
-		mtb_live_frame(live, m->position, jpg, len, &ov);
+		mtb_live_frame_reading(live, m->position, m->type_name, jpg, len, last->volume_ul);
 		free(jpg);
 	}
 

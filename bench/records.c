@@ -868,3 +868,49 @@ int mtb_records_evidence_get(struct mtb_records *r, const char *sha, unsigned ch
 	sqlite3_finalize(st);
 	return rc;
 }
+
+int mtb_records_samples_list(struct mtb_records *r, const char *sid, int point_index, struct mtb_sample_view **out,
+			     int *n, struct mtb_errbuf *eb)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(r->db, "SELECT point_index, seq, t_mono_us, totaliser_ul, flow_lph, temp_mdegc, pressure_pa"
+				      " FROM samples WHERE session_id=?1 AND (?2 < 0 OR point_index=?2)"
+				      " ORDER BY point_index, seq", -1, &st, NULL) != SQLITE_OK)
+		return db_err(r, eb, "samples");
+	sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, point_index);
+	struct mtb_sample_view *v = NULL;
+	int cap = 0, rc = MTB_OK, step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			int ncap = cap ? cap * 2 : 256;
+			struct mtb_sample_view *nv = realloc(v, sizeof *v * (size_t)ncap);
+			if (!nv) {
+				rc = mtb_errbuf_set(eb, MTB_ERR_NOMEM, "records: out of memory");
+				break;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		struct mtb_sample_view *x = &v[(*n)++];
+		x->point_index = sqlite3_column_int(st, 0);
+		x->seq = sqlite3_column_int(st, 1);
+		x->t_mono_us = sqlite3_column_int64(st, 2);
+		x->totaliser_ul = sqlite3_column_int64(st, 3);
+		x->flow_lph = sqlite3_column_double(st, 4);
+		x->temp_mdegc = sqlite3_column_int(st, 5);
+		x->pressure_pa = sqlite3_column_int(st, 6);
+	}
+	if (rc == MTB_OK && step != SQLITE_DONE)
+		rc = db_err(r, eb, "samples");
+	sqlite3_finalize(st);
+	if (rc != MTB_OK) {
+		free(v);
+		*n = 0;
+		return rc;
+	}
+	*out = v;
+	return MTB_OK;
+}

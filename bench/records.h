@@ -175,6 +175,21 @@ struct mtb_reading_view {
 int mtb_records_readings_list(struct mtb_records *r, const char *session_id, int point_index,
 			      struct mtb_reading_view **out, int *n, struct mtb_errbuf *eb);
 
+/* One stored reference sample, as read back (mtb_records_samples_list). */
+struct mtb_sample_view {
+	int point_index;
+	int seq;
+	int64_t t_mono_us;
+	int64_t totaliser_ul;
+	double flow_lph;
+	int32_t temp_mdegc;
+	int32_t pressure_pa;
+};
+
+/* The reference samples of a session in recorded order, like mtb_records_readings_list. */
+int mtb_records_samples_list(struct mtb_records *r, const char *session_id, int point_index,
+			     struct mtb_sample_view **out, int *n, struct mtb_errbuf *eb);
+
 /* An evidence blob by its SHA-256 hex digest (bytes malloc'd, free with free(); mime into a
  * buffer of 64). MTB_ERR_NOTFOUND when no such blob is stored. */
 int mtb_records_evidence_get(struct mtb_records *r, const char *sha256_hex, unsigned char **data, size_t *len,

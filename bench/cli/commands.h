@@ -10,6 +10,9 @@ extern const char MTB_CMD_AUDIT_USAGE[];
 int mtb_cmd_report(int argc, char **argv);
 extern const char MTB_CMD_REPORT_USAGE[];
 
+int mtb_cmd_serve(int argc, char **argv);
+extern const char MTB_CMD_SERVE_USAGE[];
+
 int mtb_cmd_sim(int argc, char **argv);
 int mtb_cmd_sim_render(int argc, char **argv);
 int mtb_cmd_sim_serve(int argc, char **argv);

@@ -2,6 +2,7 @@
  * viewers, MJPEG with the reading drawn, operator control, and hardening (unknown paths, huge
  * headers, malformed requests, slow viewers, 50 concurrent viewers). */
 #include "bench/live.h"
+#include "core/clock.h"
 #include "core/image.h"
 #include "vision/vision.h"
 
@@ -493,4 +494,94 @@ TEST(Live, QrCodeAndReportOfTheCustomersCopy)
 	EXPECT_NE(r.find("application/pdf"), std::string::npos);
 	EXPECT_NE(r.find("%PDF-1.5 test"), std::string::npos);
 	std::system(("rm -rf " + dir).c_str());
+}
+
+TEST(Live, EventsFromTheRunsData)
+{
+	struct mtb_session_view *s = (struct mtb_session_view *)calloc(1, sizeof *s);
+	snprintf(s->id, sizeof s->id, "20261123T000000Z-0000abcd");
+	snprintf(s->mode, sizeof s->mode, "dispute");
+	snprintf(s->rule_set, sizeof s->rule_set, "r49-2013");
+	snprintf(s->cert_number, sizeof s->cert_number, "CAL-2026-0412");
+	snprintf(s->customer, sizeof s->customer, "王小明 \"A\"");
+	snprintf(s->status, sizeof s->status, "complete");
+	s->bench_time_s = 296.5;
+	s->n_meters = 1;
+	s->meters[0].position = 1;
+	snprintf(s->meters[0].serial, sizeof s->meters[0].serial, "TW-13-0042117");
+	s->meters[0].n_points = 1;
+	struct mtb_point_view *p = &s->meters[0].points[0];
+	snprintf(p->name, sizeof p->name, "Q2");
+	p->point_index = 1;
+	p->actual_ul = 506728;
+	p->indicated_ul = 479008;
+	p->error_ppm = -54704;
+	p->mpe_ppm = 40000;
+	p->u_exp_ppm = 1849;
+	snprintf(p->verdict, sizeof p->verdict, "fail");
+
+	char *j = mtb_live_json_session(s);
+	ASSERT_NE(j, nullptr);
+	std::string js = j;
+	EXPECT_EQ(js.rfind("{\"type\":\"session\",\"id\":\"20261123T000000Z-0000abcd\"", 0), 0u) << js;
+	EXPECT_NE(js.find("\"customer\":\"王小明 \\\"A\\\"\""), std::string::npos) << js;
+	EXPECT_NE(js.find("\"cert_number\":\"CAL-2026-0412\""), std::string::npos);
+	EXPECT_NE(js.find("\"disputed\":true"), std::string::npos);
+	free(j);
+	j = mtb_live_json_point(1, p);
+	js = j;
+	EXPECT_NE(js.find("\"error_pct\":-5.4704,\"mpe_pct\":4.0,\"u_exp_pct\":0.1849"), std::string::npos) << js;
+	EXPECT_NE(js.find("\"actual_l\":0.506728"), std::string::npos) << js;
+	free(j);
+	j = mtb_live_json_verdict(s);
+	js = j;
+	EXPECT_NE(js.find("\"meters\":[{\"position\":1,\"serial\":\"TW-13-0042117\",\"verdict\":\"fail\"}]"), std::string::npos) << js;
+	EXPECT_NE(js.find("\"bench_time_s\":296.5"), std::string::npos) << js;
+	free(j);
+	struct mtb_reading_record r = { 1, "end", 42, -1, 0, nullptr };
+	j = mtb_live_json_reading(1, "Q2", &r);
+	js = j;
+	EXPECT_NE(js.find("\"volume_l\":null"), std::string::npos) << js;
+	free(j);
+	r.volume_ul = 1243430000;
+	r.confidence = 0.97;
+	j = mtb_live_json_reading(1, "Q2", &r);
+	js = j;
+	EXPECT_NE(js.find("\"volume_l\":1243.43,\"confidence\":0.97"), std::string::npos) << js;
+	free(j);
+	free(s);
+}
+
+TEST(Live, ProgressSendsEveryStateChangeAndPacesFlow)
+{
+	struct mtb_clock_manual m = { 0 };
+	struct mtb_clock clk = mtb_clock_manual_make(&m);
+	struct mtb_live_opts o = {};
+	o.flow_period_ms = 200;
+	o.clock = &clk;
+	Server s(o);
+	int fd = open_events(s.port);
+	read_until(fd, "retry: 2000");
+	struct mtb_run_progress p = {};
+	p.state = MTB_RUN_STABILISE;
+	p.n_points = 3;
+	p.point_name = "Q1";
+	for (int i = 0; i < 50; i++) {   /* 50 samples 10 ms apart: 500 ms */
+		p.flow_lph = 16 + i * 0.01;
+		mtb_live_progress(s.live, &p);
+		m.t_us += 10000;
+	}
+	p.state = MTB_RUN_START;   /* a state change goes out at once, with its flow */
+	mtb_live_progress(s.live, &p);
+	std::string got = read_until(fd, "\"state\":\"start\"");
+	got += read_until(fd, "", 300);
+	auto d = data_lines(got);
+	int states = 0, flows = 0;
+	for (auto &x : d) {
+		flows += x.find("{\"type\":\"flow\"") == 0 ? 1 : 0;
+		states += x.find("{\"type\":\"state\"") == 0 ? 1 : 0;
+	}
+	EXPECT_EQ(states, 2);
+	EXPECT_EQ(flows, 4);   /* at 0, 200 and 400 ms, and with the state change */
+	close(fd);
 }

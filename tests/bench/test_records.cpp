@@ -277,7 +277,7 @@ TEST(Records, AnAbortedSessionResumesAndAddsItsBenchTime)
 	mtb_records_close(r);
 }
 
-TEST(Records, ReadingsAndEvidenceReadBackInRecordedOrder)
+TEST(Records, ReadingsSamplesAndEvidenceReadBackInRecordedOrder)
 {
 	TmpDb tmp;
 	struct mtb_records *r;
@@ -310,6 +310,20 @@ TEST(Records, ReadingsAndEvidenceReadBackInRecordedOrder)
 	ASSERT_EQ(mtb_records_readings_list(r, "nope", -1, &v, &n, &eb), MTB_OK);
 	EXPECT_EQ(n, 0);
 	EXPECT_EQ(v, nullptr);
+
+	struct mtb_sample_view *sv = nullptr;
+	ASSERT_EQ(mtb_records_samples_list(r, sid.c_str(), 1, &sv, &n, &eb), MTB_OK) << eb.msg;
+	ASSERT_EQ(n, 2);
+	EXPECT_EQ(sv[0].point_index, 1);
+	EXPECT_EQ(sv[0].t_mono_us, 10);
+	EXPECT_EQ(sv[1].totaliser_ul, 1000000);
+	EXPECT_DOUBLE_EQ(sv[1].flow_lph, 16.41);
+	EXPECT_EQ(sv[1].temp_mdegc, 20010);
+	EXPECT_EQ(sv[1].pressure_pa, 300100);
+	free(sv);
+	ASSERT_EQ(mtb_records_samples_list(r, sid.c_str(), -1, &sv, &n, &eb), MTB_OK);
+	EXPECT_EQ(n, 4);
+	free(sv);
 
 	unsigned char *data = nullptr;
 	size_t len = 0;
