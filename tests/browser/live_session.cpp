@@ -5,7 +5,8 @@
  * readings and results, each dial frame (rendered by the simulator's dial renderer at the meter's
  * indicated volume) as the camera, and the verdict at the end.
  *
- * usage: mtb_live_session DIR SPEED [LINGER_S] [--no-live]
+ * usage: mtb_live_session DIR SPEED [LINGER_S] [--no-live]   (SPEED 0: as fast as it goes)
+ * MTB_LIVE_SESSION_WAIT_S=S waits S seconds after printing the address before the run starts.
  * Writes DIR/records.sqlite and DIR/report-*.pdf, prints the page's address (or "no-live") on
  * stdout, then on the last line {"bench_time_s":...,"wall_s":...,"points":...}. */
 #include "bench/live.h"
@@ -273,6 +274,12 @@ int main(int argc, char **argv)
 		printf("no-live\n");
 	}
 	fflush(stdout);
+	/* time for viewers to attach before the run starts (the benchmark's) */
+	if (const char *w = getenv("MTB_LIVE_SESSION_WAIT_S")) {
+		double ws = atof(w);
+		struct timespec ts = { (time_t)ws, (long)((ws - (time_t)ws) * 1e9) };
+		nanosleep(&ts, nullptr);
+	}
 	bench.live = live;
 	bench.frame(1, false);
 
