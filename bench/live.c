@@ -501,7 +501,8 @@ static int camera_stream(struct mg_connection *c, struct mtb_live *l, int pos)
 		return too_many(c);
 	struct camera *cam = &l->cams[pos - 1];
 	bool ok = mg_printf(c, "HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=mtbframe\r\n"
-			       "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n") > 0;
+			       "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n"
+			       "--mtbframe\r\n") > 0;
 	uint64_t sent = 0;
 	while (ok && !atomic_load(&l->stopping)) {
 		pthread_mutex_lock(&cam->mu);
@@ -519,8 +520,10 @@ static int camera_stream(struct mg_connection *c, struct mtb_live *l, int pos)
 		struct frame *f = camera_current(l, cam, &sent);
 		if (!f)
 			continue;
-		ok = mg_printf(c, "--mtbframe\r\nContent-Type: image/jpeg\r\nContent-Length: %zu\r\n\r\n", f->len) > 0 &&
-		     write_all(c, f->data, f->len) && mg_printf(c, "\r\n") > 0;
+		/* Each part ends with the next boundary: a browser shows a part once it sees the boundary
+		 * after it, so sending the boundary now shows this frame now, not at the next one. */
+		ok = mg_printf(c, "Content-Type: image/jpeg\r\nContent-Length: %zu\r\n\r\n", f->len) > 0 &&
+		     write_all(c, f->data, f->len) && mg_printf(c, "\r\n--mtbframe\r\n") > 0;
 		frame_unref(f);
 	}
 	give_stream(l);

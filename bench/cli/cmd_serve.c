@@ -6,6 +6,7 @@
 #include "bench/report.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -114,10 +115,15 @@ static bool replay_point(struct replay *rp, struct mtb_records *r, const struct 
 	const char *name = pv ? pv->name : "";
 	double target_lph = pv ? pv->flow_lph : 0, target_l = pv ? pv->actual_ul / 1e6 : 0;
 	int64_t t0 = n_sa ? sa[0].t_mono_us : (n_rd ? rd[0].t_mono_us : 0);
-	int64_t tot0 = n_sa ? sa[0].totaliser_ul : 0;
-	/* The recorded volume of the test runs between the first and the last sample. */
-	if (n_sa > 1)
-		target_l = (sa[n_sa - 1].totaliser_ul - tot0) / 1e6;
+	/* The test volume counts from the start reading: the reference's totaliser at the first
+	 * sample from then on. */
+	int64_t t_start = INT64_MAX, tot0 = -1;
+	for (int k = 0; k < n_rd; k++)
+		if (strcmp(rd[k].phase, "start") == 0 && rd[k].t_mono_us < t_start)
+			t_start = rd[k].t_mono_us;
+	for (int i = 0; i < n_sa && tot0 < 0; i++)
+		if (sa[i].t_mono_us >= t_start)
+			tot0 = sa[i].totaliser_ul;
 	state(rp, MTB_RUN_RUN, idx, n_points, name, target_lph, target_l, *bench_s);
 
 	int64_t t_prev = t0;
@@ -135,7 +141,8 @@ static bool replay_point(struct replay *rp, struct mtb_records *r, const struct 
 		if (sample) {
 			struct mtb_run_progress p = { .state = MTB_RUN_RUN, .point_index = idx, .n_points = n_points,
 						      .point_name = name, .flow_lph = sa[i].flow_lph, .target_lph = target_lph,
-						      .volume_l = (sa[i].totaliser_ul - tot0) / 1e6,
+						      .volume_l = tot0 >= 0 && sa[i].t_mono_us >= t_start
+								  ? (sa[i].totaliser_ul - tot0) / 1e6 : 0,
 						      .target_volume_l = target_l, .bench_time_s = *bench_s };
 			emit(rp, mtb_live_json_flow(&p));
 			i++;

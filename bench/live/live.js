@@ -92,7 +92,8 @@ function renderState() {
   const t = T(), s = st.state;
   if (!s) return;
   $("state").textContent = t.states[s.state] || s.state;
-  $("point-of").textContent = s.n_points ? t.point_of(Math.min(s.point_index + 1, s.n_points), s.n_points, s.point || "") : "";
+  const done = s.state === "done" || s.state === "aborted";
+  $("point-of").textContent = s.n_points && !done ? t.point_of(s.point_index + 1, s.n_points, s.point || "") : "";
 }
 
 function renderFlow() {
