@@ -34,6 +34,8 @@ void mtb_run_params_default(struct mtb_run_params *p)
 	p->stab_tol_upper_ppm = 50000;
 	p->stab_timeout_s = 180;
 	p->frames = 3;
+	p->max_frames = 10;
+	p->max_plausible_error = 0.5;
 	p->sync_u_s = 0.005;
 	p->temp_u_k = 0.3;
 	p->ref_repeat_u = 0.0002;
@@ -47,7 +49,7 @@ void mtb_run_params_default(struct mtb_run_params *p)
 /* ---- run context ------------------------------------------------------------------------ */
 
 #define MAX_SAMPLES 200000   /* 11 h of 0.2 s samples: more than any point */
-#define MAX_FRAMES 8
+#define MAX_FRAMES 16
 
 struct meter_frames {
 	int n;
@@ -214,20 +216,37 @@ static int read_all(struct run *r, int phase, bool flying)
 		pos[i] = plan->meters[i].position;
 		r->frames[i][phase].n = 0;
 	}
-	int frames = flying ? r->p->frames : 1;
+	/* Frames until every meter has `frames` readable ones (a refused frame is retaken, as an
+	 * operator would look again), at most max_frames attempts. */
+	int want = flying ? r->p->frames : 1;
+	int attempts = want > r->p->max_frames ? want : r->p->max_frames;
+	if (attempts > MAX_FRAMES)
+		attempts = MAX_FRAMES;
 	struct mtb_ref_obs obs;
 	int rc = sample(r, &obs);
-	for (int f = 0; rc == MTB_OK && f < frames; f++) {
+	for (int f = 0; rc == MTB_OK && f < attempts; f++) {
+		int need[MTB_PLAN_MAX_METERS], n_need = 0, idx[MTB_PLAN_MAX_METERS];
+		for (int i = 0; i < plan->n_meters; i++) {
+			int good = 0;
+			for (int k = 0; k < r->frames[i][phase].n; k++)
+				good += r->frames[i][phase].obs[k].ok;
+			if (good < want) {
+				need[n_need] = pos[i];
+				idx[n_need++] = i;
+			}
+		}
+		if (n_need == 0)
+			break;
 		struct mtb_dial_obs d[MTB_PLAN_MAX_METERS];
 		memset(d, 0, sizeof d);
-		if ((rc = r->io->ops->read_dials(r->io->ctx, pos, plan->n_meters, d)) != MTB_OK)
+		if ((rc = r->io->ops->read_dials(r->io->ctx, need, n_need, d)) != MTB_OK)
 			return fail(r, rc, "cameras cannot be read");
-		for (int i = 0; i < plan->n_meters; i++) {
-			struct meter_frames *mf = &r->frames[i][phase];
+		for (int k = 0; k < n_need; k++) {
+			struct meter_frames *mf = &r->frames[idx[k]][phase];
 			if (mf->n < MAX_FRAMES)
-				mf->obs[mf->n++] = d[i];
+				mf->obs[mf->n++] = d[k];
 			else
-				free(d[i].jpeg);
+				free(d[k].jpeg);
 		}
 		if ((rc = wait_s(r, r->p->sample_period_s)) == MTB_OK)
 			rc = sample(r, &obs);
@@ -309,7 +328,7 @@ static void combine(struct run *r, int m, bool manual, struct meter_result *res)
 			tt[ph][n[ph]] = o->t_us;
 			n[ph]++;
 		}
-		int need = r->frames[m][ph].n > 1 ? 2 : 1;
+		int need = r->p->frames > 1 && !manual && r->o->plan->start != MTB_START_STANDING ? 2 : 1;
 		if (n[ph] < need) {
 			const char *why = r->frames[m][ph].n ? r->frames[m][ph].obs[0].reason : "no frame";
 			snprintf(res->why, sizeof res->why, "%s reading: %s", ph ? "end" : "start", why[0] ? why : "refused");
@@ -320,7 +339,11 @@ static void combine(struct run *r, int m, bool manual, struct meter_result *res)
 			lo = off[ph][k] < lo ? off[ph][k] : lo;
 			hi = off[ph][k] > hi ? off[ph][k] : hi;
 		}
-		if ((double)(hi - lo) > 2.0 * res->resolution_l * 1e6 + 1) {
+		/* Allowed spread: the reader's steps, plus the water that passes in the timing
+		 * uncertainty of two frames (a frame's instant is known to +-sync_u_s). */
+		double flow_ulps = r->prog.flow_lph / 3.6e3 * 1e3;   /* uL per ms */
+		double tol_ul = 5.0 * res->resolution_l * 1e6 + 2.0 * flow_ulps * r->p->sync_u_s * 1e3 + 1;
+		if ((double)(hi - lo) > tol_ul) {
 			snprintf(res->why, sizeof res->why, "%s frames disagree by %.4f L", ph ? "end" : "start", (hi - lo) / 1e6);
 			return;
 		}
@@ -332,8 +355,18 @@ static void combine(struct run *r, int m, bool manual, struct meter_result *res)
 	res->va_raw_ul = ref_e - ref_s;
 	res->vi_ul = res->va_raw_ul + off_e - off_s;
 	res->readable = res->va_raw_ul > 0;
-	if (!res->readable)
+	if (!res->readable) {
 		snprintf(res->why, sizeof res->why, "no reference volume between the readings");
+		return;
+	}
+	/* A register that moved far otherwise than the water through it was misread (a digit taken
+	 * for another in every frame): refused for the operator to look at, never reported. */
+	double e = (double)(res->vi_ul - res->va_raw_ul) / (double)res->va_raw_ul;
+	if (fabs(e) > r->p->max_plausible_error) {
+		res->readable = false;
+		snprintf(res->why, sizeof res->why, "reading implausible against the reference (E = %+.1f %%): check the dial",
+			 e * 100);
+	}
 }
 
 /* Mean of the samples between two instants (flow, temperatures, pressures). */
@@ -427,8 +460,10 @@ static int judge_and_commit(struct run *r, int idx, const struct mtb_plan_point 
 				.volume_l = p->actual_ul / 1e6,
 				.ref_cert_u_exp = u_ref,
 				.ref_repeat_u = r->p->ref_repeat_u,
-				.reading_start_l = mr.resolution_l,
-				.reading_end_l = mr.resolution_l,
+				/* The camera reader is good to +-1 resolution step (a width of two steps);
+				 * the technician reads to the nearest interval (+-1/2 interval). */
+				.reading_start_l = manual ? mr.resolution_l : 2 * mr.resolution_l,
+				.reading_end_l = manual ? mr.resolution_l : 2 * mr.resolution_l,
 				.sync_dt_s = manual || plan->start == MTB_START_STANDING ? 0 : r->p->sync_u_s,
 				.flow_lph = flow,
 				.temp_diff_u_k = r->p->temp_u_k,
@@ -521,17 +556,20 @@ static void free_frames(struct run *r)
 		}
 }
 
-/* The worst (largest) resolution among the readable meters, for the test volume. */
-static double start_resolution(struct run *r, bool manual)
+/* The width of one reading's uncertainty interval for the test volume, the same as the budget
+ * uses: the technician's scale interval, or two steps of the worst camera resolution among the
+ * readable meters. */
+static double reading_width_l(struct run *r, bool manual)
 {
+	double interval = r->o->plan->type.scale_interval_ul / 1e6;
 	if (manual)
-		return r->o->plan->type.scale_interval_ul / 1e6;
+		return interval;
 	double worst = 0;
 	for (int m = 0; m < r->o->plan->n_meters; m++)
 		for (int f = 0; f < r->frames[m][0].n; f++)
 			if (r->frames[m][0].obs[f].ok && r->frames[m][0].obs[f].resolution_l > worst)
 				worst = r->frames[m][0].obs[f].resolution_l;
-	return worst > 0 ? worst : r->o->plan->type.scale_interval_ul / 1e6;
+	return worst > 0 ? 2 * worst : interval;
 }
 
 static int stop_flow(struct run *r)
@@ -592,7 +630,7 @@ static int run_point(struct run *r, int idx)
 	int32_t mpe_ppm = 20000;
 	mtb_mpe_ppm(plan->rules, plan->type.accuracy_class, zone, 20000, mtb_plan_mpe_mode(plan), r->o->in_service, &mpe_ppm);
 	int limited;
-	double target_l = mtb_test_volume_l(start_resolution(r, manual), mpe_ppm, pt->min_volume_l, pt->max_volume_l, &limited);
+	double target_l = mtb_test_volume_l(reading_width_l(r, manual), mpe_ppm, pt->min_volume_l, pt->max_volume_l, &limited);
 	if (limited)
 		mtb_log_msg(r->o->log, MTB_LOG_WARN, TAG, "point %s: test volume limited to %.3f L by the plan", pt->name, target_l);
 	r->prog.target_volume_l = target_l;

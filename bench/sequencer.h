@@ -43,7 +43,9 @@ struct mtb_run_params {
 	int32_t stab_tol_lower_ppm;  /* band below Q2: +-2.5 % */
 	int32_t stab_tol_upper_ppm;  /* band from Q2: +-5 % */
 	double stab_timeout_s;       /* give up on a flow that will not settle */
-	int frames;                  /* frames per dial reading (flying start and stop) */
+	int frames;                  /* readable frames wanted per dial reading (flying start and stop) */
+	int max_frames;              /* frames taken at most to get them (refused ones are retaken) */
+	double max_plausible_error;  /* |E| above this (0.5 = 50 %) is a misread: the point is invalid */
 	double sync_u_s;             /* half-width of the timing uncertainty of a frame's timestamp */
 	double temp_u_k;             /* half-width of the uncertainty of t_MUT - t_ref */
 	double ref_repeat_u;         /* standard uncertainty of the reference's repeatability, fraction */

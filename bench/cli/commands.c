@@ -10,6 +10,7 @@ const struct mtb_cli_command mtb_cli_commands[] = {
 	{ "sim", "run the simulated bench (Modbus TCP/RTU, cameras over HTTP); 'sim render' draws dials", MTB_CMD_SIM_USAGE, mtb_cmd_sim },
 	{ "hal", "probe the bench's devices (JSON snapshot) or set one point, for commissioning", MTB_CMD_HAL_USAGE, mtb_cmd_hal },
 	{ "read", "read roller digits, pointers, neck scales from image files (the vision readers)", MTB_CMD_READ_USAGE, mtb_cmd_read },
+	{ "run", "run a verification session on a bench (plan in, records and certificates out)", MTB_CMD_RUN_USAGE, mtb_cmd_run },
 	{ "serve", "serve the live view of a recorded session, replayed from its records", MTB_CMD_SERVE_USAGE, mtb_cmd_serve },
 	{ 0 },
 };

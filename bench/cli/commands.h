@@ -32,5 +32,7 @@ extern const char MTB_CMD_READ_USAGE[];
 
 int mtb_cmd_hal(int argc, char **argv);
 extern const char MTB_CMD_HAL_USAGE[];
+int mtb_cmd_run(int argc, char **argv);
+extern const char MTB_CMD_RUN_USAGE[];
 
 #endif
