@@ -18,7 +18,7 @@ struct bus_yaml {
 	char *name, *uri, *response_timeout_ms, *retries, *gap_ms, *poll_ms, *backoff_max_ms, *rs485;
 };
 struct device_yaml {
-	char *name, *cls, *bus, *unit_id, *certificate, *pulses_per_l, *uri, *protocol, *timeout_ms;
+	char *name, *cls, *bus, *unit_id, *certificate, *pulses_per_l, *uri, *protocol, *timeout_ms, *response_timeout_ms;
 	struct point_yaml *points;
 	unsigned points_count;
 };
@@ -87,6 +87,7 @@ static const cyaml_schema_field_t DEVICE_FIELDS[] = {
 	SO("uri", struct device_yaml, uri),
 	SO("protocol", struct device_yaml, protocol),
 	SO("timeout_ms", struct device_yaml, timeout_ms),
+	SO("response_timeout_ms", struct device_yaml, response_timeout_ms),
 	CYAML_FIELD_SEQUENCE("points", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct device_yaml,
 			     points, &POINT_SCHEMA, 0, CYAML_UNLIMITED),
 	CYAML_FIELD_END
@@ -492,8 +493,8 @@ static int load_device(struct ctx *c, struct mtb_bench_cfg *cfg, const struct de
 		snprintf(d->protocol, sizeof d->protocol, "%s", proto);
 		if (y->timeout_ms && (rc = int_field(c, "timeout_ms", y->timeout_ms, 10, 60000, &d->timeout_ms)) != MTB_OK)
 			return rc;
-		if (y->bus || y->unit_id || y->points_count)
-			return ferr(c, y->bus ? "bus" : y->unit_id ? "unit_id" : "points", "a balance is on a serial line, not a Modbus bus");
+		if (y->bus || y->unit_id || y->points_count || y->response_timeout_ms)
+			return ferr(c, y->bus ? "bus" : y->unit_id ? "unit_id" : y->points_count ? "points" : "response_timeout_ms", "a balance is on a serial line, not a Modbus bus");
 		return MTB_OK;
 	}
 	if (y->uri || y->protocol)
@@ -524,7 +525,10 @@ static int load_device(struct ctx *c, struct mtb_bench_cfg *cfg, const struct de
 			return ferr(c, "pulses_per_l", "must be a number > 0, got '%s'", y->pulses_per_l);
 	}
 	if (y->timeout_ms)
-		return ferr(c, "timeout_ms", "only a balance has timeout_ms (a Modbus device uses its bus's response_timeout_ms)");
+		return ferr(c, "timeout_ms", "only a balance has timeout_ms (a Modbus device has response_timeout_ms)");
+	if (y->response_timeout_ms &&
+	    (rc = int_field(c, "response_timeout_ms", y->response_timeout_ms, 10, 60000, &d->response_timeout_ms)) != MTB_OK)
+		return rc;
 	if (y->points_count > MTB_BENCH_MAX_POINTS)
 		return ferr(c, "points", "at most %d points per device", MTB_BENCH_MAX_POINTS);
 	for (unsigned i = 0; i < y->points_count; i++) {

@@ -78,6 +78,7 @@ struct mtb_device_cfg {
 	char uri[256];           /* balance: serial:///dev/ttyUSB1?baud=9600&parity=N&data=8&stop=1 */
 	char protocol[16];       /* balance: "sics" or "line" */
 	int timeout_ms;          /* balance: reply timeout, default 1000 */
+	int response_timeout_ms; /* Modbus: this device's reply timeout; 0 = its bus's */
 };
 
 struct mtb_safe_write {

@@ -30,6 +30,7 @@ struct block {
 	int unit_id;
 	enum mtb_reg_function fn;
 	uint16_t address, count;
+	int timeout_ms;
 	uint16_t regs[MTB_BUS_MAX_REGS];
 	uint8_t bits[MTB_BUS_MAX_BITS];
 	int64_t t_us;
@@ -56,6 +57,7 @@ struct mtb_bus {
 	modbus_t *ctx;
 	int64_t next_connect_us;
 	int64_t last_io_us;      /* end of the last exchange, for the RTU gap */
+	int timeout_ms;          /* response timeout currently set on ctx */
 	int fails_in_row;
 	int64_t next_poll_us;
 	int poll_cursor;
@@ -189,6 +191,7 @@ static int link_open(struct mtb_bus *bus, struct mtb_errbuf *eb)
 	}
 	bus->ctx = ctx;
 	bus->last_io_us = 0;
+	bus->timeout_ms = c->response_timeout_ms;
 	return MTB_OK;
 }
 
@@ -275,8 +278,9 @@ static int execute(struct mtb_bus *bus, struct mtb_bus_req *r, enum mtb_bus_prio
 	bus->health.n_requests++;
 	pthread_mutex_unlock(&bus->mu);
 	char ebuf[128];
+	int timeout_ms = r->timeout_ms > 0 ? r->timeout_ms : c->response_timeout_ms;
 	/* After a timeout: wait for a late reply to arrive, then flush it (bench notes 3.4). */
-	int64_t settle_us = ((int64_t)c->gap_ms + c->response_timeout_ms / 2) * 1000;
+	int64_t settle_us = ((int64_t)c->gap_ms + timeout_ms / 2) * 1000;
 	bool relink = prio == MTB_PRIO_SAFETY;
 	rc = MTB_ERR_IO;
 	for (int attempt = 0; attempt <= c->retries; attempt++) {
@@ -296,6 +300,10 @@ static int execute(struct mtb_bus *bus, struct mtb_bus_req *r, enum mtb_bus_prio
 			sleep_us(wait);
 		}
 		modbus_set_slave(bus->ctx, r->unit_id);
+		if (bus->timeout_ms != timeout_ms) {   /* per-device timeouts on a shared bus */
+			modbus_set_response_timeout(bus->ctx, (uint32_t)(timeout_ms / 1000), (uint32_t)(timeout_ms % 1000) * 1000);
+			bus->timeout_ms = timeout_ms;
+		}
 		int n = do_op(bus->ctx, r);
 		int e = errno;
 		bus->last_io_us = mtb_bus_mono_us();
@@ -383,6 +391,7 @@ static void make_block_req(const struct block *b, struct mtb_bus_req *r)
 	r->unit_id = b->unit_id;
 	r->address = b->address;
 	r->count = b->count;
+	r->timeout_ms = b->timeout_ms;
 }
 
 static void poll_one(struct mtb_bus *bus)
@@ -544,7 +553,7 @@ int mtb_bus_transact(struct mtb_bus *bus, struct mtb_bus_req *req, enum mtb_bus_
 }
 
 int mtb_bus_block_add(struct mtb_bus *bus, int unit_id, enum mtb_reg_function fn, uint16_t address,
-		      uint16_t count)
+		      uint16_t count, int timeout_ms)
 {
 	bool bits = fn == MTB_FN_COIL || fn == MTB_FN_DISCRETE;
 	if (count == 0 || count > (bits ? MTB_BUS_MAX_BITS : MTB_BUS_MAX_REGS) || (unsigned)address + count > 65536u)
@@ -561,6 +570,7 @@ int mtb_bus_block_add(struct mtb_bus *bus, int unit_id, enum mtb_reg_function fn
 	b->fn = fn;
 	b->address = address;
 	b->count = count;
+	b->timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
 	b->rc = MTB_ERR_STATE;   /* never read */
 	bus->n_blocks++;
 	pthread_cond_signal(&bus->wake);

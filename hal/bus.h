@@ -52,6 +52,7 @@ struct mtb_bus_req {
 	uint16_t count;                   /* registers or bits */
 	uint16_t regs[MTB_BUS_MAX_REGS];  /* in for writes, out for reads */
 	uint8_t bits[MTB_BUS_MAX_BITS];   /* 0/1 each */
+	int timeout_ms;                   /* reply timeout of this device; 0: the bus's */
 	int64_t t_us;                     /* out: reply instant on the injected clock */
 };
 
@@ -84,10 +85,10 @@ const char *mtb_bus_name(const struct mtb_bus *bus);
 int mtb_bus_transact(struct mtb_bus *bus, struct mtb_bus_req *req, enum mtb_bus_prio prio,
 		     struct mtb_errbuf *eb);
 
-/* Registers a block for polling and caching; returns its index (>= 0) or an error. Must be
- * called before the first mtb_bus_block_read / poll of that block; thread-safe. */
+/* Registers a block for polling and caching; returns its index (>= 0) or an error. timeout_ms:
+ * the device's reply timeout, 0 for the bus's. Thread-safe. */
 int mtb_bus_block_add(struct mtb_bus *bus, int unit_id, enum mtb_reg_function fn, uint16_t address,
-		      uint16_t count);
+		      uint16_t count, int timeout_ms);
 
 /* Reads a block now through the queue (at prio) and updates the cache. */
 int mtb_bus_block_read(struct mtb_bus *bus, int block, enum mtb_bus_prio prio, struct mtb_errbuf *eb);

@@ -94,7 +94,8 @@ static int build_blocks(struct mtb_device *d, struct mtb_errbuf *eb)
 				member[i] = true;
 			}
 		}
-		int blk = mtb_bus_block_add(d->bus, c->unit_id, fn, (uint16_t)start, (uint16_t)(end - start));
+		int blk = mtb_bus_block_add(d->bus, c->unit_id, fn, (uint16_t)start, (uint16_t)(end - start),
+					    c->response_timeout_ms);
 		if (blk < 0)
 			return mtb_errbuf_set(eb, blk, "device '%s': too many register blocks on its bus", c->name);
 		for (int i = 0; i < c->n_points; i++)
@@ -260,6 +261,7 @@ static int write_point(struct mtb_hal *hal, int device, int point, double value,
 	r.op = MTB_OP_WRITE;
 	r.function = p->function;
 	r.unit_id = d->cfg->unit_id;
+	r.timeout_ms = d->cfg->response_timeout_ms;
 	r.address = p->address;
 	if (p->type == MTB_REG_BOOL) {
 		r.count = 1;

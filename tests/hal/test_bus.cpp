@@ -270,7 +270,7 @@ TEST(BusTcp, PollsAndCachesBlocksWithTimestamps)
 	mtb_clock clk = mtb_clock_manual_make(&man);
 	mtb_bus *b = nullptr;
 	ASSERT_EQ(MTB_OK, mtb_bus_create(&b, &c, &clk, nullptr, nullptr));
-	int blk = mtb_bus_block_add(b, 10, MTB_FN_INPUT, 0, 8);
+	int blk = mtb_bus_block_add(b, 10, MTB_FN_INPUT, 0, 8, 0);
 	ASSERT_GE(blk, 0);
 	uint16_t regs[MTB_BUS_MAX_REGS];
 	int64_t t = 0;
@@ -302,7 +302,7 @@ TEST(BusTcp, NoLeakedThreadOrDescriptor)
 		mtb_bus_cfg c = tcp_cfg(srv->port(), 150, 1);
 		c.poll_ms = 10;
 		Bus bus(c);
-		mtb_bus_block_add(bus.b, 1, MTB_FN_HOLDING, 0, 4);
+		mtb_bus_block_add(bus.b, 1, MTB_FN_HOLDING, 0, 4, 0);
 		mtb_bus_req r;
 		EXPECT_EQ(MTB_OK, bus.read(1, MTB_FN_HOLDING, 0, 1, &r));
 		srv->inject(FaultServer::DISCONNECT, 1);

@@ -431,3 +431,32 @@ TEST(HalSafety, NoLeakedThreadOrDescriptor)
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Hal, PerDeviceResponseTimeout)
+{
+	// A slow device (900 ms) on a fast bus (100 ms, no retries): its own timeout applies to its
+	// reads and writes, the others keep the bus's.
+	auto srv = FaultServer::tcp();
+	srv->set_input(30, 0, 2137);
+	std::string y = "name: t\nbuses:\n  - { name: a, uri: \"tcp://127.0.0.1:" + std::to_string(srv->port()) +
+			"\", response_timeout_ms: 100, retries: 0 }\n"
+			"devices:\n"
+			"  - { name: slow, class: temperature, bus: a, unit_id: 30, response_timeout_ms: 900,\n"
+			"      points: [ { name: temperature, function: input, address: 0, type: int16, scale: 0.01, unit: C } ] }\n"
+			"  - { name: fast, class: temperature, bus: a, unit_id: 31,\n"
+			"      points: [ { name: temperature, function: input, address: 0, type: int16, scale: 0.01, unit: C } ] }\n";
+	Cfg cfg(y);
+	ASSERT_EQ(900, cfg.c->devices[0].response_timeout_ms);
+	Hal hal(cfg.c, nullptr, nullptr, true);
+	mtb_errbuf eb{};
+	double v;
+	srv->inject(FaultServer::LATE, 1, 400);
+	ASSERT_EQ(MTB_OK, mtb_transmitter_read(hal.dev("slow"), &v, nullptr, nullptr, &eb)) << eb.msg;
+	EXPECT_DOUBLE_EQ(21.37, v);
+	srv->inject(FaultServer::LATE, 1, 400);
+	EXPECT_EQ(MTB_ERR_TIMEOUT, mtb_transmitter_read(hal.dev("fast"), &v, nullptr, nullptr, &eb));
+}
+
+}  // namespace
