@@ -4,6 +4,7 @@
 
 #include "bench/bench_io_hal.h"
 #include "bench/dial_reader.h"
+#include "bench/live.h"
 #include "bench/records.h"
 #include "bench/report.h"
 #include "bench/sequencer.h"
@@ -22,7 +23,7 @@
 
 const char MTB_CMD_RUN_USAGE[] =
 	"usage: meterbench run --plan FILE --bench FILE --out DIR [--reading camera|manual]\n"
-	"                      [--resume SESSION] [--operator NAME] [--quiet]\n"
+	"                      [--resume SESSION] [--operator NAME] [--quiet] [--live HOST:PORT]\n"
 	"\n"
 	"Runs the plan's test points on the bench: purge, set and stabilise each flow, start\n"
 	"(flying, or standing for --reading manual and standing-start plans), run the test volume\n"
@@ -35,6 +36,10 @@ const char MTB_CMD_RUN_USAGE[] =
 	"                     interval), 15 s per meter per reading\n"
 	"  --resume SESSION   carries on an interrupted session of DIR/records.sqlite from the\n"
 	"                     point in progress\n"
+	"  --live HOST:PORT   serves the live view (docs/live-view.md): the page at /, server-sent\n"
+	"                     events at /events, each meter's camera at /camera/<position>.mjpeg;\n"
+	"                     read-only; abort needs $MTB_OPERATOR_TOKEN as a bearer token. After\n"
+	"                     the run it keeps serving the verdict until Ctrl-C.\n"
 	"On the simulated bench (a bench file with a sim-clock device) the run is in lockstep with\n"
 	"the simulator: bench time is simulated time. Exit status 1 when the run aborts (the bench\n"
 	"is then in its safe state); Ctrl-C aborts.\n";
@@ -54,11 +59,55 @@ struct term {
 	bool quiet;
 	int last_state;
 	double last_print_s;
+	/* live view (NULL without --live) */
+	struct mtb_live *live;
+	struct mtb_records *rec;
+	const char *sid;
+	int committing;
+	struct mtb_dial_reader *dr;
+	const char *type_name;
 };
+
+/* Live view: the dial reader's frames go to the camera streams, the value drawn over the dial. */
+static int read_dial_live(void *user, int position, struct mtb_dial_obs *out)
+{
+	struct term *t = user;
+	int rc = mtb_dial_reader_read(t->dr, position, out);
+	if (out->jpeg && out->jpeg_len) {
+		if (out->ok)
+			mtb_live_frame_reading(t->live, position, t->type_name, out->jpeg, out->jpeg_len, out->volume_ul);
+		else
+			mtb_live_frame(t->live, position, out->jpeg, out->jpeg_len, NULL);
+	}
+	return rc;
+}
+
+static int live_control(void *user, const char *action)
+{
+	if (strcmp(action, "abort") != 0)
+		return MTB_ERR_NOTSUP;
+	__atomic_store_n((int *)user, 1, __ATOMIC_SEQ_CST);
+	return MTB_OK;
+}
+
+static void live_progress(struct term *t, const struct mtb_run_progress *p)
+{
+	struct mtb_errbuf eb;
+	/* The sequencer announces COMMIT before the point is written: publish it at the next call. */
+	if (t->committing >= 0 && p->state != MTB_RUN_COMMIT) {
+		mtb_live_publish_point(t->live, t->rec, t->sid, t->committing, &eb);
+		t->committing = -1;
+	}
+	if (p->state == MTB_RUN_COMMIT)
+		t->committing = p->point_index;
+	mtb_live_progress(t->live, p);
+}
 
 static void progress(void *user, const struct mtb_run_progress *p)
 {
 	struct term *t = user;
+	if (t->live)
+		live_progress(t, p);
 	if (t->quiet)
 		return;
 	bool changed = (int)p->state != t->last_state;
@@ -135,8 +184,6 @@ int mtb_cmd_run(int argc, char **argv)
 		mode = MTB_READING_MANUAL;
 	else if (reading && strcmp(reading, "camera") != 0)
 		return mtb_cli_error(MTB_EXIT_USAGE, "%s: --reading: must be camera or manual, got '%s'", CMD, reading);
-	if (mtb_cli_get(opts, "live"))
-		return mtb_cli_error(MTB_EXIT_USAGE, "%s: --live: the live view is not part of this build yet", CMD);
 
 	struct mtb_errbuf eb = { { 0 } };
 	struct mtb_plan *plan = calloc(1, sizeof *plan);
@@ -244,11 +291,37 @@ int mtb_cmd_run(int argc, char **argv)
 		mtb_records_close(rec);
 		return mtb_cli_error(MTB_EXIT_FAIL, "%s: %s", CMD, eb.msg);
 	}
-	mtb_bench_io_hal_set_dial_reader(hio, mtb_dial_reader_read, dr);
+	struct term term = { .quiet = mtb_cli_get(opts, "quiet") != NULL, .last_state = -1, .committing = -1,
+			     .rec = rec, .sid = sid, .dr = dr, .type_name = plan->type.name };
+	const char *live_at = mtb_cli_get(opts, "live");
+	if (live_at) {
+		struct mtb_live_opts lo = { .n_cameras = 0, .operator_token = getenv("MTB_OPERATOR_TOKEN"), .log = &log };
+		for (int i = 0; i < plan->n_meters; i++)
+			lo.n_cameras = plan->meters[i].position > lo.n_cameras ? plan->meters[i].position : lo.n_cameras;
+		struct mtb_session_view *v = NULL;
+		if (mtb_live_create(&term.live, live_at, &lo, &eb) != MTB_OK ||
+		    mtb_records_session_load(rec, sid, &v, &eb) != MTB_OK) {
+			free(v);
+			mtb_live_destroy(term.live);
+			mtb_dial_reader_destroy(dr);
+			mtb_bench_io_hal_destroy(hio);
+			mtb_records_close(rec);
+			return mtb_cli_error(MTB_EXIT_USAGE, "%s: --live: %s", CMD, eb.msg);
+		}
+		char *ev = mtb_live_json_session(v);
+		if (ev)
+			mtb_live_event(term.live, ev);
+		free(ev);
+		free(v);
+		mtb_live_set_control(term.live, live_control, &abort_flag);
+		mtb_bench_io_hal_set_dial_reader(hio, read_dial_live, &term);
+		fprintf(stderr, "live view: http://%s/\n", live_at);
+	} else {
+		mtb_bench_io_hal_set_dial_reader(hio, mtb_dial_reader_read, dr);
+	}
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	struct term term = { .quiet = mtb_cli_get(opts, "quiet") != NULL, .last_state = -1 };
 	struct mtb_run_opts ro = {
 		.plan = plan, .reference = ref, .in_service = &juris, .reading = mode, .records = rec, .session_id = sid,
 		.first_point = first_point, .abort_flag = &abort_flag, .log = &log, .progress = progress,
@@ -269,6 +342,24 @@ int mtb_cmd_run(int argc, char **argv)
 	mtb_records_close(rec);
 	if (vrc == MTB_OK && mtb_report_write_all(view, out, &eb) == MTB_OK && rc == MTB_OK)
 		print_summary(view, out);
+	if (term.live) {
+		if (vrc == MTB_OK) {
+			char pdf[1200];
+			snprintf(pdf, sizeof pdf, "%s/%s", out, strcmp(view->mode, "dispute") == 0 ? "report-customer.pdf" : "report.pdf");
+			mtb_live_set_report(term.live, pdf);
+			char *ev = mtb_live_json_verdict(view);
+			if (ev)
+				mtb_live_event(term.live, ev);
+			free(ev);
+		}
+		/* The verdict stays on the customer's screen until the operator ends the session. */
+		if (!interrupted) {
+			fprintf(stderr, "live view: the run is over; serving the verdict until Ctrl-C\n");
+			while (!interrupted)
+				pause();
+		}
+		mtb_live_destroy(term.live);
+	}
 	free(view);
 	int n_points = plan->n_points;
 	mtb_bench_cfg_destroy(cfg);
