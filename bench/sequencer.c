@@ -301,6 +301,7 @@ struct meter_result {
 	int64_t vi_ul;             /* indicated volume */
 	int64_t va_raw_ul;         /* reference volume over the same interval, uncorrected */
 	double resolution_l;       /* worst resolution of the readings used */
+	double spread_l;           /* widest spread of the frames' offsets at start or end */
 	int64_t t_start_us, t_end_us;
 };
 
@@ -342,11 +343,15 @@ static void combine(struct run *r, int m, bool manual, struct meter_result *res)
 		/* Allowed spread: the reader's steps, plus the water that passes in the timing
 		 * uncertainty of two frames (a frame's instant is known to +-sync_u_s). */
 		double flow_ulps = r->prog.flow_lph / 3.6e3 * 1e3;   /* uL per ms */
-		double tol_ul = 5.0 * res->resolution_l * 1e6 + 2.0 * flow_ulps * r->p->sync_u_s * 1e3 + 1;
+		double tol_ul = 20.0 * res->resolution_l * 1e6 + 2.0 * flow_ulps * r->p->sync_u_s * 1e3 + 1;
 		if ((double)(hi - lo) > tol_ul) {
 			snprintf(res->why, sizeof res->why, "%s frames disagree by %.4f L", ph ? "end" : "start", (hi - lo) / 1e6);
 			return;
 		}
+		/* The spread the frames showed is evidence of the reading's uncertainty: the budget
+		 * takes it when it is wider than the reader's nominal steps. */
+		if ((hi - lo) / 1e6 > res->spread_l)
+			res->spread_l = (hi - lo) / 1e6;
 	}
 	int64_t off_s = median_i64(off[0], n[0]), off_e = median_i64(off[1], n[1]);
 	int64_t ref_s = median_i64(ref[0], n[0]), ref_e = median_i64(ref[1], n[1]);
@@ -462,8 +467,8 @@ static int judge_and_commit(struct run *r, int idx, const struct mtb_plan_point 
 				.ref_repeat_u = r->p->ref_repeat_u,
 				/* The camera reader is good to +-1 resolution step (a width of two steps);
 				 * the technician reads to the nearest interval (+-1/2 interval). */
-				.reading_start_l = manual ? mr.resolution_l : 2 * mr.resolution_l,
-				.reading_end_l = manual ? mr.resolution_l : 2 * mr.resolution_l,
+				.reading_start_l = manual ? mr.resolution_l : fmax(2 * mr.resolution_l, mr.spread_l),
+				.reading_end_l = manual ? mr.resolution_l : fmax(2 * mr.resolution_l, mr.spread_l),
 				.sync_dt_s = manual || plan->start == MTB_START_STANDING ? 0 : r->p->sync_u_s,
 				.flow_lph = flow,
 				.temp_diff_u_k = r->p->temp_u_k,
