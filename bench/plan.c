@@ -3,7 +3,6 @@
 #include "core/config.h"
 #include "core/yaml_load.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,23 +109,7 @@ enum mtb_mode mtb_plan_mpe_mode(const struct mtb_plan *p)
 	return p->mode == MTB_PLAN_VERIFICATION ? MTB_MODE_VERIFICATION : MTB_MODE_IN_SERVICE;
 }
 
-static int field_err(struct mtb_errbuf *eb, const char *data, const char *origin, const char *field,
-		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static int field_err(struct mtb_errbuf *eb, const char *data, const char *origin, const char *field,
-		     const char *fmt, ...)
-{
-	char why[300];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof why, fmt, ap);
-	va_end(ap);
-	int line = mtb_yaml_key_line(data, field);
-	if (line > 0)
-		return mtb_errbuf_set(eb, MTB_ERR_ARG, "%s: line %d: field '%s': %s", origin, line, field, why);
-	return mtb_errbuf_set(eb, MTB_ERR_ARG, "%s: field '%s': %s", origin, field, why);
-}
-
-#define FERR(field, ...) field_err(eb, data, origin, field, __VA_ARGS__)
+#define FERR(field, ...) mtb_yaml_field_err(eb, data, origin, field, __VA_ARGS__)
 
 static int copy_field(char *dst, size_t n, const char *src, const char *data, const char *origin,
 		      const char *field, struct mtb_errbuf *eb)

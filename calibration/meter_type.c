@@ -4,7 +4,6 @@
 #include "core/yaml_load.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,23 +84,7 @@ static int scale_interval_to_ul(double litres, int64_t *out_ul)
 }
 
 /* "FILE: line L: field 'F': why", the line found in the raw text when the key is there. */
-static int field_err(struct mtb_errbuf *eb, const char *data, const char *origin, const char *field,
-		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static int field_err(struct mtb_errbuf *eb, const char *data, const char *origin, const char *field,
-		     const char *fmt, ...)
-{
-	char why[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof why, fmt, ap);
-	va_end(ap);
-	int line = mtb_yaml_key_line(data, field);
-	if (line > 0)
-		return mtb_errbuf_set(eb, MTB_ERR_ARG, "%s: line %d: field '%s': %s", origin, line, field, why);
-	return mtb_errbuf_set(eb, MTB_ERR_ARG, "%s: field '%s': %s", origin, field, why);
-}
-
-#define FIELD_ERR(field, ...) field_err(eb, data, origin, field, __VA_ARGS__)
+#define FIELD_ERR(field, ...) mtb_yaml_field_err(eb, data, origin, field, __VA_ARGS__)
 
 #define NUMBER(field, text, dst) \
 	do { \

@@ -5,7 +5,6 @@
 #include "core/yaml_load.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,22 +61,6 @@ static const cyaml_schema_value_t REFERENCE_SCHEMA = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct reference_yaml, REFERENCE_FIELDS),
 };
 
-static int field_err(struct mtb_errbuf *eb, const char *data, const char *origin, const char *field,
-		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static int field_err(struct mtb_errbuf *eb, const char *data, const char *origin, const char *field,
-		     const char *fmt, ...)
-{
-	char why[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof why, fmt, ap);
-	va_end(ap);
-	int line = mtb_yaml_key_line(data, field);
-	if (line > 0)
-		return mtb_errbuf_set(eb, MTB_ERR_ARG, "%s: line %d: field '%s': %s", origin, line, field, why);
-	return mtb_errbuf_set(eb, MTB_ERR_ARG, "%s: field '%s': %s", origin, field, why);
-}
-
 static void copy(char *dst, size_t n, const char *src)
 {
 	snprintf(dst, n, "%s", src ? src : "");
@@ -95,12 +78,12 @@ static int validate(const struct reference_yaml *y, const char *data, const char
 	copy(r->cert_number, sizeof r->cert_number, y->certificate->number);
 	copy(r->cert_issued_by, sizeof r->cert_issued_by, y->certificate->issued_by);
 	if (mtb_date_parse(y->certificate->issued, &r->cert_issued_day) != MTB_OK)
-		return field_err(eb, data, origin, "issued", "not a date YYYY-MM-DD: '%s'", y->certificate->issued);
+		return mtb_yaml_field_err(eb, data, origin, "issued", "not a date YYYY-MM-DD: '%s'", y->certificate->issued);
 	if (mtb_date_parse(y->certificate->valid_until, &r->cert_valid_until_day) != MTB_OK)
-		return field_err(eb, data, origin, "valid_until", "not a date YYYY-MM-DD: '%s'",
+		return mtb_yaml_field_err(eb, data, origin, "valid_until", "not a date YYYY-MM-DD: '%s'",
 				 y->certificate->valid_until);
 	if (r->cert_valid_until_day < r->cert_issued_day)
-		return field_err(eb, data, origin, "valid_until", "before the issue date %s", y->certificate->issued);
+		return mtb_yaml_field_err(eb, data, origin, "valid_until", "before the issue date %s", y->certificate->issued);
 
 	r->n_points = (int)y->error_curve_count;
 	for (unsigned i = 0; i < y->error_curve_count; i++) {
@@ -108,16 +91,16 @@ static int validate(const struct reference_yaml *y, const char *data, const char
 		double flow, err_pct, u_pct;
 		if (mtb_yaml_number(row[0], &flow) != MTB_OK || mtb_yaml_number(row[1], &err_pct) != MTB_OK ||
 		    mtb_yaml_number(row[2], &u_pct) != MTB_OK)
-			return field_err(eb, data, origin, "error_curve", "row %u: [flow_lph, error_pct, u_exp_pct] must be numbers, got [%s, %s, %s]",
+			return mtb_yaml_field_err(eb, data, origin, "error_curve", "row %u: [flow_lph, error_pct, u_exp_pct] must be numbers, got [%s, %s, %s]",
 					 i + 1, row[0], row[1], row[2]);
 		if (!(flow > 0))
-			return field_err(eb, data, origin, "error_curve", "row %u: flow must be > 0, got %s", i + 1, row[0]);
+			return mtb_yaml_field_err(eb, data, origin, "error_curve", "row %u: flow must be > 0, got %s", i + 1, row[0]);
 		if (fabs(err_pct) >= 10)
-			return field_err(eb, data, origin, "error_curve", "row %u: an error of %s %% is no reference", i + 1, row[1]);
+			return mtb_yaml_field_err(eb, data, origin, "error_curve", "row %u: an error of %s %% is no reference", i + 1, row[1]);
 		if (!(u_pct > 0) || u_pct >= 10)
-			return field_err(eb, data, origin, "error_curve", "row %u: u_exp_pct must be > 0 and < 10, got %s", i + 1, row[2]);
+			return mtb_yaml_field_err(eb, data, origin, "error_curve", "row %u: u_exp_pct must be > 0 and < 10, got %s", i + 1, row[2]);
 		if (i > 0 && !(flow > r->points[i - 1].flow_lph))
-			return field_err(eb, data, origin, "error_curve", "row %u: flows must increase (%s after %g)", i + 1,
+			return mtb_yaml_field_err(eb, data, origin, "error_curve", "row %u: flows must increase (%s after %g)", i + 1,
 					 row[0], r->points[i - 1].flow_lph);
 		r->points[i] = (struct mtb_ref_point){ flow, err_pct / 100.0, u_pct / 100.0 };
 	}

@@ -278,3 +278,17 @@ int mtb_yaml_integer(const char *text, long *out)
 	*out = v;
 	return MTB_OK;
 }
+
+int mtb_yaml_field_err(struct mtb_errbuf *eb, const char *data, const char *origin, const char *field,
+		       const char *fmt, ...)
+{
+	char why[300];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	int line = mtb_yaml_key_line(data, field);
+	if (line > 0)
+		return mtb_errbuf_set(eb, MTB_ERR_ARG, "%s: line %d: field '%s': %s", origin, line, field, why);
+	return mtb_errbuf_set(eb, MTB_ERR_ARG, "%s: field '%s': %s", origin, field, why);
+}

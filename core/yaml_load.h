@@ -38,6 +38,11 @@ int mtb_file_read(const char *path, size_t max_bytes, char **out, size_t *len, s
 int mtb_yaml_number(const char *text, double *out);
 int mtb_yaml_integer(const char *text, long *out);
 
+/* A semantic error in a loaded file: "ORIGIN: line L: field 'F': why", the line found in the raw
+ * text when the key is there ("ORIGIN: field 'F': why" otherwise). Returns MTB_ERR_ARG. */
+int mtb_yaml_field_err(struct mtb_errbuf *eb, const char *data, const char *origin, const char *field,
+		       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 /* Line (1-based) of the first "key:" at the start of a line (after indentation) in data, or 0.
  * Lets a loader name the line of a value that parsed but failed a semantic check. */
 int mtb_yaml_key_line(const char *data, const char *key);

@@ -34,12 +34,17 @@ std::string error_of(const std::string &text)
 	return eb.msg;
 }
 
-void expect_error(const std::string &text, const std::string &field, const std::string &why)
+/* The file's refusal names the file, then the field and the reason. */
+::testing::AssertionResult refused_with(const std::string &text, const std::string &field, const std::string &why)
 {
 	std::string msg = error_of(text);
-	EXPECT_EQ(msg.rfind("types/x.yaml: ", 0), 0u) << msg;
-	EXPECT_NE(msg.find(field), std::string::npos) << "no '" << field << "' in: " << msg;
-	EXPECT_NE(msg.find(why), std::string::npos) << "no '" << why << "' in: " << msg;
+	if (msg.rfind("types/x.yaml: ", 0) != 0)
+		return ::testing::AssertionFailure() << "no file name first in: " << msg;
+	if (msg.find(field) == std::string::npos)
+		return ::testing::AssertionFailure() << "no '" << field << "' in: " << msg;
+	if (msg.find(why) == std::string::npos)
+		return ::testing::AssertionFailure() << "no '" << why << "' in: " << msg;
+	return ::testing::AssertionSuccess();
 }
 } // namespace
 
@@ -82,40 +87,40 @@ TEST(MeterType, DefaultsForOptionalRatios)
 
 TEST(MeterType, MalformedFilesNameFileAndField)
 {
-	expect_error(with_line(DN15, "q3_m3h", ""), "q3_m3h", "missing field");
-	expect_error(with_line(DN15, "q3_m3h", "q3_m3h: -2.5"), "line 6: field 'q3_m3h'", "must be > 0");
-	expect_error(with_line(DN15, "q3_m3h", "q3_m3h: 0"), "field 'q3_m3h'", "must be > 0");
-	expect_error(with_line(DN15, "ratio", "ratio: abc"), "field 'ratio'", "not a number: 'abc'");
-	expect_error(with_line(DN15, "ratio", "ratio: 5"), "field 'ratio'", "10-1000");
-	expect_error(with_line(DN15, "ratio", "ratio: .nan"), "field 'ratio'", "not a number");
-	expect_error(with_line(DN15, "ratio", "ratio: 160x"), "field 'ratio'", "not a number: '160x'");
-	expect_error(with_line(DN15, "ratio", "ratio: 0x10"), "field 'ratio'", "not a number");
-	expect_error(with_line(DN15, "q3_m3h", "q3_m3h: 1e999"), "field 'q3_m3h'", "not a number");
-	expect_error(with_line(DN15, "accuracy_class", "accuracy_class: 3"), "field 'accuracy_class'", "must be 1 or 2");
-	expect_error(with_line(DN15, "accuracy_class", "accuracy_class: two"), "field 'accuracy_class'", "must be 1 or 2, got 'two'");
-	expect_error(with_line(DN15, "accuracy_class", "accuracy_class: 1.5"), "field 'accuracy_class'", "must be 1 or 2, got '1.5'");
-	expect_error(with_line(DN15, "dn", "dn: 15abc"), "field 'dn'", "got '15abc'");
-	expect_error(with_line(DN15, "temperature_class", "temperature_class: T45"), "field 'temperature_class'", "unknown class 'T45'");
-	expect_error(with_line(DN15, "scale_interval_l", "scale_interval_l: 0.03"), "field 'scale_interval_l'", "1, 2 or 5");
-	expect_error(with_line(DN15, "scale_interval_l", "scale_interval_l: -1"), "field 'scale_interval_l'", "1, 2 or 5");
-	expect_error(with_line(DN15, "dn", "dn: [15]"), "field 'dn'", "Expecting");
-	expect_error(with_line(DN15, "dn", "dn: 99999"), "field 'dn'", "nominal size");
-	expect_error(with_line(DN15, "q2_q1", "q2_q1: 200"), "field 'q2_q1'", "1-16");
-	expect_error(with_line(DN15, "name", "name: {a: 1}"), "field 'name'", "Expecting");
-	expect_error(DN15 + "colour: red\n", "unknown field 'colour'", "line 14");
-	expect_error(DN15 + "dn: 20\n", "dn", "");
+	EXPECT_TRUE(refused_with(with_line(DN15, "q3_m3h", ""), "q3_m3h", "missing field"));
+	EXPECT_TRUE(refused_with(with_line(DN15, "q3_m3h", "q3_m3h: -2.5"), "line 6: field 'q3_m3h'", "must be > 0"));
+	EXPECT_TRUE(refused_with(with_line(DN15, "q3_m3h", "q3_m3h: 0"), "field 'q3_m3h'", "must be > 0"));
+	EXPECT_TRUE(refused_with(with_line(DN15, "ratio", "ratio: abc"), "field 'ratio'", "not a number: 'abc'"));
+	EXPECT_TRUE(refused_with(with_line(DN15, "ratio", "ratio: 5"), "field 'ratio'", "10-1000"));
+	EXPECT_TRUE(refused_with(with_line(DN15, "ratio", "ratio: .nan"), "field 'ratio'", "not a number"));
+	EXPECT_TRUE(refused_with(with_line(DN15, "ratio", "ratio: 160x"), "field 'ratio'", "not a number: '160x'"));
+	EXPECT_TRUE(refused_with(with_line(DN15, "ratio", "ratio: 0x10"), "field 'ratio'", "not a number"));
+	EXPECT_TRUE(refused_with(with_line(DN15, "q3_m3h", "q3_m3h: 1e999"), "field 'q3_m3h'", "not a number"));
+	EXPECT_TRUE(refused_with(with_line(DN15, "accuracy_class", "accuracy_class: 3"), "field 'accuracy_class'", "must be 1 or 2"));
+	EXPECT_TRUE(refused_with(with_line(DN15, "accuracy_class", "accuracy_class: two"), "field 'accuracy_class'", "must be 1 or 2, got 'two'"));
+	EXPECT_TRUE(refused_with(with_line(DN15, "accuracy_class", "accuracy_class: 1.5"), "field 'accuracy_class'", "must be 1 or 2, got '1.5'"));
+	EXPECT_TRUE(refused_with(with_line(DN15, "dn", "dn: 15abc"), "field 'dn'", "got '15abc'"));
+	EXPECT_TRUE(refused_with(with_line(DN15, "temperature_class", "temperature_class: T45"), "field 'temperature_class'", "unknown class 'T45'"));
+	EXPECT_TRUE(refused_with(with_line(DN15, "scale_interval_l", "scale_interval_l: 0.03"), "field 'scale_interval_l'", "1, 2 or 5"));
+	EXPECT_TRUE(refused_with(with_line(DN15, "scale_interval_l", "scale_interval_l: -1"), "field 'scale_interval_l'", "1, 2 or 5"));
+	EXPECT_TRUE(refused_with(with_line(DN15, "dn", "dn: [15]"), "field 'dn'", "Expecting"));
+	EXPECT_TRUE(refused_with(with_line(DN15, "dn", "dn: 99999"), "field 'dn'", "nominal size"));
+	EXPECT_TRUE(refused_with(with_line(DN15, "q2_q1", "q2_q1: 200"), "field 'q2_q1'", "1-16"));
+	EXPECT_TRUE(refused_with(with_line(DN15, "name", "name: {a: 1}"), "field 'name'", "Expecting"));
+	EXPECT_TRUE(refused_with(DN15 + "colour: red\n", "unknown field 'colour'", "line 14"));
+	EXPECT_TRUE(refused_with(DN15 + "dn: 20\n", "dn", ""));
 }
 
 TEST(MeterType, JunkInputGivesAClearError)
 {
-	expect_error("", "", "file is empty");
-	expect_error("\n   \n", "", "file is empty");
-	expect_error(std::string("\x7f" "ELF\x02\x01\x01\0\0\0", 10), "", "not a text file");
-	expect_error("\xff\xfe\x00\x01", "", "not a text file");
-	expect_error("just a line of text", "", "Expecting MAPPING");
-	expect_error("- 1\n- 2\n", "", "Expecting MAPPING");
-	expect_error("name: x\n  dn: [\n", "", "line");
-	expect_error("name: &a dn15\ndn: *a\n", "", "");
+	EXPECT_TRUE(refused_with("", "", "file is empty"));
+	EXPECT_TRUE(refused_with("\n   \n", "", "file is empty"));
+	EXPECT_TRUE(refused_with(std::string("\x7f" "ELF\x02\x01\x01\0\0\0", 10), "", "not a text file"));
+	EXPECT_TRUE(refused_with("\xff\xfe\x00\x01", "", "not a text file"));
+	EXPECT_TRUE(refused_with("just a line of text", "", "Expecting MAPPING"));
+	EXPECT_TRUE(refused_with("- 1\n- 2\n", "", "Expecting MAPPING"));
+	EXPECT_TRUE(refused_with("name: x\n  dn: [\n", "", "line"));
+	EXPECT_TRUE(refused_with("name: &a dn15\ndn: *a\n", "", ""));
 }
 
 TEST(MeterType, LoadByUnknownNameOrMissingFile)
