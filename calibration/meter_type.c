@@ -154,13 +154,9 @@ int mtb_meter_type_parse(const char *data, size_t len, const char *origin,
 
 int mtb_meter_type_load(const char *path_or_name, struct mtb_meter_type *out, struct mtb_errbuf *eb)
 {
-	char path[1024];
-	int rc = mtb_config_find("types", path_or_name, path, sizeof path, eb);
-	if (rc != MTB_OK)
-		return rc;
-	char *buf;
+	char path[1024], *buf;
 	size_t len;
-	rc = mtb_file_read(path, MTB_YAML_MAX_BYTES, &buf, &len, eb);
+	int rc = mtb_config_read("types", path_or_name, path, sizeof path, &buf, &len, eb);
 	if (rc != MTB_OK)
 		return rc;
 	rc = mtb_meter_type_parse(buf, len, path, out, eb);

@@ -121,13 +121,10 @@ int mtb_reference_parse(const char *data, size_t len, const char *origin, struct
 
 int mtb_reference_load(const char *path_or_name, struct mtb_reference *out, struct mtb_errbuf *eb)
 {
-	char path[1024];
-	int rc = mtb_config_find("references", path_or_name, path, sizeof path, eb);
-	if (rc != MTB_OK)
-		return rc;
-	char *buf;
+	char path[1024], *buf;
 	size_t len;
-	if ((rc = mtb_file_read(path, MTB_YAML_MAX_BYTES, &buf, &len, eb)) != MTB_OK)
+	int rc = mtb_config_read("references", path_or_name, path, sizeof path, &buf, &len, eb);
+	if (rc != MTB_OK)
 		return rc;
 	rc = mtb_reference_parse(buf, len, path, out, eb);
 	free(buf);

@@ -1,5 +1,7 @@
 #include "core/config.h"
 
+#include "core/yaml_load.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,4 +54,13 @@ int mtb_config_find(const char *kind, const char *path_or_name, char *out, size_
 	}
 	return mtb_errbuf_set(eb, MTB_ERR_NOTFOUND, "no %s named '%s' (looked in $MTB_CONFIG_DIR, ./configs and %s)",
 			      kind, path_or_name, MTB_SOURCE_CONFIG_DIR);
+}
+
+int mtb_config_read(const char *kind, const char *path_or_name, char *path, size_t path_len, char **buf,
+		    size_t *len, struct mtb_errbuf *eb)
+{
+	int rc = mtb_config_find(kind, path_or_name, path, path_len, eb);
+	if (rc != MTB_OK)
+		return rc;
+	return mtb_file_read(path, MTB_YAML_MAX_BYTES, buf, len, eb);
 }

@@ -17,6 +17,11 @@ extern "C" {
 int mtb_config_find(const char *kind, const char *path_or_name, char *out, size_t out_len,
 		    struct mtb_errbuf *eb);
 
+/* mtb_config_find, then reads the file (at most MTB_YAML_MAX_BYTES) into a NUL-terminated
+ * malloc'd buffer; path receives the file that was read (for error messages). */
+int mtb_config_read(const char *kind, const char *path_or_name, char *path, size_t path_len, char **buf,
+		    size_t *len, struct mtb_errbuf *eb);
+
 #ifdef __cplusplus
 }
 #endif

@@ -494,21 +494,12 @@ int mtb_sim_config_parse(const char *data, size_t len, const char *origin,
 
 /* ---- loading with resolution ------------------------------------------------------------------- */
 
-static int load_text(const char *kind, const char *name, char *path, size_t path_len, char **buf,
-		     size_t *len, struct mtb_errbuf *eb)
-{
-	int rc = mtb_config_find(kind, name, path, path_len, eb);
-	if (rc != MTB_OK)
-		return rc;
-	return mtb_file_read(path, MTB_YAML_MAX_BYTES, buf, len, eb);
-}
-
 int mtb_sim_config_load(const char *path_or_name, struct mtb_sim_config *out, struct mtb_errbuf *eb)
 {
 	char path[1024];
 	char *buf;
 	size_t len;
-	int rc = load_text("sim", path_or_name, path, sizeof path, &buf, &len, eb);
+	int rc = mtb_config_read("sim", path_or_name, path, sizeof path, &buf, &len, eb);
 	if (rc != MTB_OK)
 		return rc;
 	rc = mtb_sim_config_parse(buf, len, path, out, eb);

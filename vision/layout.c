@@ -222,13 +222,9 @@ int mtb_layout_parse(const char *data, size_t len, const char *origin, struct mt
 
 int mtb_layout_load(const char *path_or_name, struct mtb_layout *out, struct mtb_errbuf *eb)
 {
-	char path[1024];
-	int rc = mtb_config_find("layouts", path_or_name, path, sizeof path, eb);
-	if (rc != MTB_OK)
-		return rc;
-	char *buf;
+	char path[1024], *buf;
 	size_t len;
-	rc = mtb_file_read(path, MTB_YAML_MAX_BYTES, &buf, &len, eb);
+	int rc = mtb_config_read("layouts", path_or_name, path, sizeof path, &buf, &len, eb);
 	if (rc != MTB_OK)
 		return rc;
 	rc = mtb_layout_parse(buf, len, path, out, eb);
