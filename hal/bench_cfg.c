@@ -143,7 +143,7 @@ static const cyaml_schema_value_t BENCH_SCHEMA = {
 
 /* ---- Names ---- */
 static const char *const CLASS_NAMES[] = { "valve", "control-valve", "pump", "reference-meter",
-					   "pressure", "temperature", "balance", "sim-clock" };
+					   "pressure", "temperature", "balance", "sim-clock", "humidity" };
 static const char *const FN_NAMES[] = { "coil", "discrete", "holding", "input" };
 
 const char *mtb_device_class_name(enum mtb_device_class cls)
@@ -453,6 +453,7 @@ static const struct class_need NEEDS[] = {
 	{ MTB_DEV_TEMPERATURE, { "temperature" }, { 0 } },
 	{ MTB_DEV_BALANCE, { 0 }, { 0 } },
 	{ MTB_DEV_SIM_CLOCK, { "time_us", "advance_us" }, { "advance_us" } },
+	{ MTB_DEV_HUMIDITY, { "humidity" }, { 0 } },
 };
 
 static int load_device(struct ctx *c, struct mtb_bench_cfg *cfg, const struct device_yaml *y,
@@ -474,7 +475,7 @@ static int load_device(struct ctx *c, struct mtb_bench_cfg *cfg, const struct de
 			return ferr(c, "name", "device '%s' is defined twice", d->name);
 	int cls = lookup(CLASS_NAMES, sizeof CLASS_NAMES / sizeof CLASS_NAMES[0], y->cls);
 	if (cls < 0)
-		return ferr(c, "class", "unknown class '%s' (valve, control-valve, pump, reference-meter, pressure, temperature, balance, sim-clock)", y->cls);
+		return ferr(c, "class", "unknown class '%s' (valve, control-valve, pump, reference-meter, pressure, temperature, balance, sim-clock, humidity)", y->cls);
 	d->cls = (enum mtb_device_class)cls;
 	d->bus = -1;
 	d->timeout_ms = 1000;

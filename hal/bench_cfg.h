@@ -51,6 +51,7 @@ enum mtb_device_class {
 	MTB_DEV_TEMPERATURE,
 	MTB_DEV_BALANCE,
 	MTB_DEV_SIM_CLOCK,
+	MTB_DEV_HUMIDITY,      /* relative humidity transmitter (air density of gravimetry) */
 };
 
 enum mtb_reg_function { MTB_FN_COIL = 0, MTB_FN_DISCRETE, MTB_FN_HOLDING, MTB_FN_INPUT };

@@ -5,7 +5,7 @@
 
 static const struct mtb_driver *const DRIVERS[] = {
 	&mtb_drv_valve, &mtb_drv_control_valve, &mtb_drv_pump, &mtb_drv_reference,
-	&mtb_drv_pressure, &mtb_drv_temperature, &mtb_drv_sim_clock, &mtb_drv_balance,
+	&mtb_drv_pressure, &mtb_drv_temperature, &mtb_drv_sim_clock, &mtb_drv_balance, &mtb_drv_humidity,
 };
 
 const struct mtb_driver *mtb_driver_find(enum mtb_device_class cls)

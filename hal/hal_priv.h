@@ -61,7 +61,7 @@ struct mtb_driver {
 };
 
 extern const struct mtb_driver mtb_drv_valve, mtb_drv_control_valve, mtb_drv_pump, mtb_drv_reference,
-	mtb_drv_pressure, mtb_drv_temperature, mtb_drv_sim_clock, mtb_drv_balance;
+	mtb_drv_pressure, mtb_drv_temperature, mtb_drv_sim_clock, mtb_drv_balance, mtb_drv_humidity;
 
 /* The registry: the driver of a class, or NULL. */
 const struct mtb_driver *mtb_driver_find(enum mtb_device_class cls);

@@ -15,6 +15,7 @@ struct mtb_sim_can {
 	double water_ul;
 	bool fill, drain;
 	uint64_t frame;
+	double still_since_us;   /* when the water last moved (fill, main outflow) */
 };
 
 void mtb_sim_can_defaults(struct mtb_sim_can_cfg *c, const struct mtb_vessel *v)
@@ -38,12 +39,15 @@ void mtb_sim_can_defaults(struct mtb_sim_can_cfg *c, const struct mtb_vessel *v)
 int mtb_sim_can_create(struct mtb_sim_can **out, const struct mtb_sim_can_cfg *cfg, struct mtb_errbuf *eb)
 {
 	*out = NULL;
-	if (!(cfg->fill_ulps > 0) || cfg->balance_step_mg < 1 || !(cfg->film_ul >= cfg->film_final_ul) || cfg->film_final_ul < 0)
+	if (!(cfg->fill_ulps > 0) || cfg->balance_step_mg < 1 || !(cfg->settle_s >= 0) || !(cfg->capacity_mg >= 0) || !(cfg->film_ul >= cfg->film_final_ul) || cfg->film_final_ul < 0)
 		return mtb_errbuf_set(eb, MTB_ERR_ARG, "simulated can: fill flow, balance step and films must be positive");
 	struct mtb_sim_can *s = calloc(1, sizeof *s);
 	if (!s)
 		return mtb_errbuf_set(eb, MTB_ERR_NOMEM, "simulated can: out of memory");
 	s->c = *cfg;
+	if (!(s->c.capacity_mg > 0))
+		s->c.capacity_mg = cfg->tare_mg + 1.5 * (double)cfg->vessel.nominal_ul * 1e-3 * 998.2;
+	s->still_since_us = -1e12;
 	*out = s;
 	return MTB_OK;
 }
@@ -66,6 +70,8 @@ void mtb_sim_can_advance(struct mtb_sim_can *s, int64_t dt_us)
 				s->water_ul = s->c.film_final_ul + (s->water_ul - s->c.film_final_ul) * exp(-h / 3.0);
 		}
 		s->t_us += h * 1e6;
+		if (s->fill || (s->drain && s->water_ul > s->c.film_final_ul + 0.01 * s->c.film_final_ul + 1))
+			s->still_since_us = s->t_us;
 		dt_s -= h;
 	}
 }
@@ -73,15 +79,39 @@ void mtb_sim_can_advance(struct mtb_sim_can *s, int64_t dt_us)
 void mtb_sim_can_set_fill(struct mtb_sim_can *s, bool open) { s->fill = open; }
 void mtb_sim_can_set_drain(struct mtb_sim_can *s, bool open) { s->drain = open; }
 bool mtb_sim_can_valves_closed(const struct mtb_sim_can *s) { return !s->fill && !s->drain; }
+bool mtb_sim_can_fill_open(const struct mtb_sim_can *s) { return s->fill; }
+bool mtb_sim_can_drain_open(const struct mtb_sim_can *s) { return s->drain; }
+const struct mtb_sim_can_cfg *mtb_sim_can_config(const struct mtb_sim_can *s) { return &s->c; }
+double mtb_sim_can_water_ul(const struct mtb_sim_can *s) { return s->water_ul; }
 
-void mtb_sim_can_balance(const struct mtb_sim_can *s, int64_t *mass_mg, bool *stable)
+/* Conventional mass (OIML D 28: weights of 8000 kg/m3 in air of 1.2 kg/m3) of the water: the
+ * balance, adjusted with such weights, shows m (1 - rho_a/rho_w) / (1 - rho_a/8000). While it
+ * settles after the water stops, the indication swings about the true value with an amplitude
+ * of 20 steps decaying with a time constant of settle_s / 4, period 0.8 s. */
+void mtb_sim_can_balance_raw(const struct mtb_sim_can *s, double *gross_mg, bool *stable, double *capacity_mg)
 {
 	double rho_w = mtb_water_density_kgm3(s->c.water_c);
 	double rho_a = mtb_air_density_cipm2007_kgm3(s->c.air_c, s->c.p_hpa * 100, s->c.rh_pct, MTB_AIR_XCO2_DEFAULT);
 	double m_mg = s->water_ul * 1e-3 * rho_w;
 	double ind = s->c.tare_mg + m_mg * (1 - rho_a / rho_w) / (1 - rho_a / MTB_RHO_WEIGHTS_CONV_KGM3);
+	double since_s = (s->t_us - s->still_since_us) / 1e6;
+	bool moving = s->fill || (s->drain && s->water_ul > s->c.film_final_ul + 0.01 * s->c.film_final_ul + 1);
+	bool settling = !moving && since_s < s->c.settle_s;
+	if (settling)
+		ind += 20.0 * (double)s->c.balance_step_mg * exp(-since_s / (s->c.settle_s / 4)) * sin(2 * M_PI * since_s / 0.8);
+	*gross_mg = ind;
+	*stable = !moving && !settling;
+	if (capacity_mg)
+		*capacity_mg = s->c.capacity_mg;
+}
+
+int64_t mtb_sim_can_balance_step_mg(const struct mtb_sim_can *s) { return s->c.balance_step_mg; }
+
+void mtb_sim_can_balance(const struct mtb_sim_can *s, int64_t *mass_mg, bool *stable)
+{
+	double ind;
+	mtb_sim_can_balance_raw(s, &ind, stable, NULL);
 	*mass_mg = llround(ind / (double)s->c.balance_step_mg) * s->c.balance_step_mg;
-	*stable = !s->fill && !(s->drain && s->water_ul > s->c.film_final_ul + 0.01 * s->c.film_final_ul + 1);
 }
 
 double mtb_sim_can_level_div(const struct mtb_sim_can *s)

@@ -30,6 +30,8 @@ struct mtb_sim_can_cfg {
 	double fill_ulps;             /* fill valve flow */
 	double film_ul, film_final_ul;
 	int64_t balance_step_mg;      /* resolution of the balance */
+	double settle_s;              /* the balance settles this long after the water stops (0: at once) */
+	double capacity_mg;           /* the balance's capacity (gross); 0: tare + 1.5 x nominal mass */
 	double nuisance;              /* of the rendered neck images */
 	uint64_t seed;
 };
@@ -47,9 +49,20 @@ void mtb_sim_can_advance(struct mtb_sim_can *s, int64_t dt_us);
 void mtb_sim_can_set_fill(struct mtb_sim_can *s, bool open);
 void mtb_sim_can_set_drain(struct mtb_sim_can *s, bool open);
 bool mtb_sim_can_valves_closed(const struct mtb_sim_can *s);
+bool mtb_sim_can_fill_open(const struct mtb_sim_can *s);
+bool mtb_sim_can_drain_open(const struct mtb_sim_can *s);
+/* The configuration it runs with (water and air conditions, injected error, vessel). */
+const struct mtb_sim_can_cfg *mtb_sim_can_config(const struct mtb_sim_can *s);
+/* The water in the vessel now, uL at the water's temperature (for tests). */
+double mtb_sim_can_water_ul(const struct mtb_sim_can *s);
 
-/* The balance's indication now. */
+/* The balance's indication now, in its resolution steps. */
 void mtb_sim_can_balance(const struct mtb_sim_can *s, int64_t *mass_mg, bool *stable);
+/* The same before rounding to the steps: gross indication in conventional mass (tare
+ * included), with the decaying swing of a balance that is still settling, whether it is stable,
+ * and the capacity. */
+void mtb_sim_can_balance_raw(const struct mtb_sim_can *s, double *gross_mg, bool *stable, double *capacity_mg);
+int64_t mtb_sim_can_balance_step_mg(const struct mtb_sim_can *s);
 /* The level the water stands at, divisions from line 0 (may be off the scale). */
 double mtb_sim_can_level_div(const struct mtb_sim_can *s);
 /* The camera's view of the neck now; MTB_ERR_RANGE when the level is off the scale. */

@@ -2,16 +2,20 @@
 
 #include <cairo.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
-int mtb_image_write_png(const struct mtb_image *img, const char *path, struct mtb_errbuf *eb)
+/* The image on an opaque cairo surface. */
+static int to_surface(const struct mtb_image *img, const char *what, cairo_surface_t **out, struct mtb_errbuf *eb)
 {
+	*out = NULL;
 	if (!img || !img->data || img->width < 1 || img->height < 1 ||
 	    (img->channels != 1 && img->channels != 3 && img->channels != 4))
-		return mtb_errbuf_set(eb, MTB_ERR_ARG, "%s: not a 1, 3 or 4 channel image", path);
+		return mtb_errbuf_set(eb, MTB_ERR_ARG, "%s: not a 1, 3 or 4 channel image", what);
 	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, img->width, img->height);
 	if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
 		cairo_surface_destroy(s);
-		return mtb_errbuf_set(eb, MTB_ERR_NOMEM, "%s: cannot allocate %dx%d", path, img->width, img->height);
+		return mtb_errbuf_set(eb, MTB_ERR_NOMEM, "%s: cannot allocate %dx%d", what, img->width, img->height);
 	}
 	cairo_surface_flush(s);
 	unsigned char *dst = cairo_image_surface_get_data(s);
@@ -32,9 +36,60 @@ int mtb_image_write_png(const struct mtb_image *img, const char *path, struct mt
 		}
 	}
 	cairo_surface_mark_dirty(s);
+	*out = s;
+	return MTB_OK;
+}
+
+int mtb_image_write_png(const struct mtb_image *img, const char *path, struct mtb_errbuf *eb)
+{
+	cairo_surface_t *s;
+	int rc = to_surface(img, path, &s, eb);
+	if (rc != MTB_OK)
+		return rc;
 	cairo_status_t st = cairo_surface_write_to_png(s, path);
 	cairo_surface_destroy(s);
 	if (st != CAIRO_STATUS_SUCCESS)
 		return mtb_errbuf_set(eb, MTB_ERR_IO, "%s: cannot write PNG: %s", path, cairo_status_to_string(st));
+	return MTB_OK;
+}
+
+struct membuf {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+static cairo_status_t mem_write(void *closure, const unsigned char *data, unsigned int n)
+{
+	struct membuf *m = closure;
+	if (m->len + n > m->cap) {
+		size_t cap = (m->cap ? 2 * m->cap : 65536) + n;
+		unsigned char *q = realloc(m->p, cap);
+		if (!q)
+			return CAIRO_STATUS_NO_MEMORY;
+		m->p = q;
+		m->cap = cap;
+	}
+	memcpy(m->p + m->len, data, n);
+	m->len += n;
+	return CAIRO_STATUS_SUCCESS;
+}
+
+int mtb_image_encode_png(const struct mtb_image *img, unsigned char **out, size_t *len, struct mtb_errbuf *eb)
+{
+	*out = NULL;
+	*len = 0;
+	cairo_surface_t *s;
+	int rc = to_surface(img, "PNG", &s, eb);
+	if (rc != MTB_OK)
+		return rc;
+	struct membuf m = { 0 };
+	cairo_status_t st = cairo_surface_write_to_png_stream(s, mem_write, &m);
+	cairo_surface_destroy(s);
+	if (st != CAIRO_STATUS_SUCCESS) {
+		free(m.p);
+		return mtb_errbuf_set(eb, MTB_ERR_NOMEM, "cannot encode PNG: %s", cairo_status_to_string(st));
+	}
+	*out = m.p;
+	*len = m.len;
 	return MTB_OK;
 }

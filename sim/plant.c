@@ -5,6 +5,7 @@
 #include "sim/sim.h"
 
 #include "calibration/water.h"
+#include "sim/can_sim.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -43,6 +44,7 @@ struct mtb_sim_plant {
 	struct mtb_sim_fault taken;
 	/* derived constants */
 	double k_pump, k_line;   /* kPa per (L/h)^2 */
+	struct mtb_sim_can *can; /* the can beside the line, or NULL */
 };
 
 /* ---- curves --------------------------------------------------------------------------------- */
@@ -298,6 +300,8 @@ void mtb_sim_plant_advance(struct mtb_sim_plant *p, int64_t dt_us)
 		if (next > end)
 			next = end;
 		step(p, next - p->t_us);
+		if (p->can)
+			mtb_sim_can_advance(p->can, next - p->t_us);
 		p->t_us = next;
 	}
 }
@@ -342,13 +346,49 @@ int mtb_sim_plant_create(const struct mtb_sim_config *cfg, struct mtb_sim_plant 
 	}
 	memcpy(p->faults, cfg->faults, sizeof p->faults);
 	p->n_faults = cfg->n_faults;
+	if (cfg->has_can) {
+		const struct mtb_sim_can_config *cc = &cfg->can;
+		struct mtb_sim_can_cfg c;
+		mtb_sim_can_defaults(&c, &cc->vessel);
+		c.injected_error_ul = cc->error_ml * 1000;
+		c.water_c = cc->water_c;
+		c.air_c = cc->air_c;
+		c.p_hpa = cc->p_hpa;
+		c.rh_pct = cc->rh_pct;
+		if (cc->fill_s > 0)
+			c.fill_ulps = (double)cc->vessel.nominal_ul / cc->fill_s;
+		c.settle_s = cc->settle_s;
+		c.capacity_mg = cc->capacity_kg * 1e6;
+		c.nuisance = cc->nuisance;
+		c.seed = cfg->seed;
+		int rc = mtb_sim_can_create(&p->can, &c, eb);
+		if (rc != MTB_OK) {
+			free(p);
+			return mtb_errbuf_prefix(eb, rc, "can");
+		}
+	}
 	*out = p;
 	return MTB_OK;
 }
 
 void mtb_sim_plant_destroy(struct mtb_sim_plant *p)
 {
+	if (p)
+		mtb_sim_can_destroy(p->can);
 	free(p);
+}
+
+struct mtb_sim_can *mtb_sim_plant_can(const struct mtb_sim_plant *p)
+{
+	return p->can;
+}
+
+bool mtb_sim_plant_fault_on(const struct mtb_sim_plant *p, enum mtb_sim_fault_kind kind)
+{
+	for (int i = 0; i < p->n_faults; i++)
+		if (p->faults[i].kind == kind && fault_active(p, &p->faults[i]))
+			return true;
+	return false;
 }
 
 void mtb_sim_plant_set_pump_run(struct mtb_sim_plant *p, bool run)

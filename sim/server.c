@@ -6,6 +6,8 @@
 #include "core/json.h"
 #include "sim/sim_priv.h"
 #include "sim/sim_modbus.h"
+#include "sim/can_sim.h"
+#include "sim/sim_sics.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <math.h>
+#include <stdio.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -61,6 +66,13 @@ struct mtb_sim_server {
 	struct link rtu;
 	int wake[2];
 	struct mtb_sim_http *http;
+	/* the balance on a pseudo-terminal (with a can) */
+	int bal_master, bal_slave;    /* the slave stays open here so the master never hangs up */
+	char bal_path[128];
+	char bal_link[512];           /* symlink made to it, removed at the end */
+	char bal_rx[128];
+	size_t bal_rx_len;
+	struct mtb_sim_balance_state bal;
 };
 
 static int64_t wall_now(const struct mtb_sim_server *s)
@@ -346,6 +358,83 @@ static void accept_all(struct mtb_sim_server *s)
 	}
 }
 
+/* ---- the balance on a pseudo-terminal --------------------------------------------------------- */
+
+static int balance_open(struct mtb_sim_server *s, const char *link, struct mtb_errbuf *eb)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		return mtb_errbuf_set(eb, MTB_ERR_IO, "balance: posix_openpt: %s", strerror(errno));
+	s->bal_master = m;
+	if (grantpt(m) != 0 || unlockpt(m) != 0 || ptsname_r(m, s->bal_path, sizeof s->bal_path) != 0)
+		return mtb_errbuf_set(eb, MTB_ERR_IO, "balance: pseudo-terminal: %s", strerror(errno));
+	s->bal_slave = open(s->bal_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (s->bal_slave < 0)
+		return mtb_errbuf_set(eb, MTB_ERR_IO, "balance: %s: %s", s->bal_path, strerror(errno));
+	struct termios t;
+	if (tcgetattr(s->bal_slave, &t) == 0) {   /* raw 9600 8N1 (no echo) until the client sets its own */
+		cfmakeraw(&t);
+		cfsetispeed(&t, B9600);
+		cfsetospeed(&t, B9600);
+		t.c_cflag |= CLOCAL | CREAD;
+		tcsetattr(s->bal_slave, TCSANOW, &t);
+	}
+	set_nonblock(m);
+	if (link) {
+		struct stat st;
+		if (lstat(link, &st) == 0 && S_ISLNK(st.st_mode))
+			unlink(link);   /* left by an earlier simulator */
+		if (symlink(s->bal_path, link) != 0)
+			return mtb_errbuf_set(eb, MTB_ERR_IO, "balance: symlink %s: %s", link, strerror(errno));
+		snprintf(s->bal_link, sizeof s->bal_link, "%s", link);
+	}
+	return MTB_OK;
+}
+
+/* Answers the complete command lines received (mu held, time synchronised). */
+static void balance_readable(struct mtb_sim_server *s)
+{
+	char buf[256];
+	ssize_t n = read(s->bal_master, buf, sizeof buf);
+	if (n <= 0)
+		return;
+	struct mtb_sim_can *can = mtb_sim_plant_can(s->plant);
+	for (ssize_t i = 0; i < n; i++) {
+		char c = buf[i];
+		if (c != '\n') {
+			if (s->bal_rx_len + 1 >= sizeof s->bal_rx)
+				s->bal_rx_len = 0;   /* a runaway line is garbage */
+			s->bal_rx[s->bal_rx_len++] = c;
+			continue;
+		}
+		size_t len = s->bal_rx_len;
+		s->bal_rx_len = 0;
+		if (len && s->bal_rx[len - 1] == '\r')
+			len--;
+		if (len == 0)
+			continue;
+		if (mtb_sim_plant_fault_on(s->plant, MTB_SIM_FAULT_BALANCE_SILENT)) {
+			mtb_log_msg(s->log, MTB_LOG_DEBUG, TAG, "balance: fault balance-silent, no reply");
+			continue;
+		}
+		struct mtb_sim_balance_now now;
+		mtb_sim_can_balance_raw(can, &now.gross_mg, &now.stable, &now.capacity_mg);
+		now.step_mg = mtb_sim_can_balance_step_mg(can);
+		if (mtb_sim_plant_fault_on(s->plant, MTB_SIM_FAULT_BALANCE_UNSTABLE)) {
+			/* a draught on the pan: the indication wanders by some tens of steps */
+			double t_s = (double)mtb_sim_plant_time_us(s->plant) / 1e6;
+			now.gross_mg += 30.0 * (double)now.step_mg * sin(2 * M_PI * t_s / 1.3);
+			now.stable = false;
+		}
+		char rsp[80];
+		size_t rl = mtb_sim_sics_reply(s->bal_rx, len, &now, &s->bal, rsp, sizeof rsp - 2);
+		rsp[rl++] = '\r';
+		rsp[rl++] = '\n';
+		ssize_t w = write(s->bal_master, rsp, rl);
+		(void)w;
+	}
+}
+
 /* ---- lifecycle --------------------------------------------------------------------------------- */
 
 int mtb_sim_server_create(const struct mtb_sim_config *cfg, const struct mtb_sim_server_options *o,
@@ -362,6 +451,7 @@ int mtb_sim_server_create(const struct mtb_sim_config *cfg, const struct mtb_sim
 		return mtb_errbuf_set(eb, MTB_ERR_NOMEM, "out of memory");
 	s->listen_fd = -1;
 	s->rtu.fd = -1;
+	s->bal_master = s->bal_slave = -1;
 	s->wake[0] = s->wake[1] = -1;
 	for (int i = 0; i < MAX_CONN; i++)
 		s->conns[i].fd = -1;
@@ -391,6 +481,8 @@ int mtb_sim_server_create(const struct mtb_sim_config *cfg, const struct mtb_sim
 			goto fail;
 		s->rtu.fd = rc;
 	}
+	if (cfg->has_can && (rc = balance_open(s, o->balance_link, eb)) != MTB_OK)
+		goto fail;
 	if (o->http_host) {
 		rc = mtb_sim_http_start(s, o->http_host, o->http_port, &s->http, eb);
 		if (rc != MTB_OK)
@@ -413,6 +505,12 @@ void mtb_sim_server_destroy(struct mtb_sim_server *s)
 	link_close(&s->rtu);
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
+	if (s->bal_link[0])
+		unlink(s->bal_link);
+	if (s->bal_master >= 0)
+		close(s->bal_master);
+	if (s->bal_slave >= 0)
+		close(s->bal_slave);
 	for (int i = 0; i < 2; i++)
 		if (s->wake[i] >= 0)
 			close(s->wake[i]);
@@ -424,6 +522,11 @@ void mtb_sim_server_destroy(struct mtb_sim_server *s)
 int mtb_sim_server_tcp_port(const struct mtb_sim_server *s)
 {
 	return s->listen_fd >= 0 ? s->tcp_port : 0;
+}
+
+const char *mtb_sim_server_balance_path(const struct mtb_sim_server *s)
+{
+	return s->bal_master >= 0 ? s->bal_path : NULL;
 }
 
 int mtb_sim_server_http_port(const struct mtb_sim_server *s)
@@ -444,8 +547,8 @@ int mtb_sim_server_run(struct mtb_sim_server *s)
 	s->sim0_us = mtb_sim_plant_time_us(s->plant);
 	pthread_mutex_unlock(&s->mu);
 	for (;;) {
-		struct pollfd pf[MAX_CONN + 3];
-		struct link *who[MAX_CONN + 3];
+		struct pollfd pf[MAX_CONN + 4];
+		struct link *who[MAX_CONN + 4];
 		int n = 0;
 		pf[n] = (struct pollfd){ .fd = s->wake[0], .events = POLLIN };
 		who[n++] = NULL;
@@ -453,6 +556,12 @@ int mtb_sim_server_run(struct mtb_sim_server *s)
 		if (s->listen_fd >= 0) {
 			listen_idx = n;
 			pf[n] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
+			who[n++] = NULL;
+		}
+		int bal_idx = -1;
+		if (s->bal_master >= 0) {
+			bal_idx = n;
+			pf[n] = (struct pollfd){ .fd = s->bal_master, .events = POLLIN };
 			who[n++] = NULL;
 		}
 		int64_t now = wall_now(s);
@@ -483,6 +592,8 @@ int mtb_sim_server_run(struct mtb_sim_server *s)
 		sync_time(s);
 		if (listen_idx >= 0 && (pf[listen_idx].revents & POLLIN))
 			accept_all(s);
+		if (bal_idx >= 0 && (pf[bal_idx].revents & POLLIN))
+			balance_readable(s);
 		for (int i = 1; i < n; i++) {
 			struct link *l = who[i];
 			if (!l || l->fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))

@@ -7,6 +7,7 @@
 #define MTB_SIM_SIM_H
 
 #include "calibration/meter_type.h"
+#include "calibration/vessel.h"
 #include "core/err.h"
 #include "core/log.h"
 
@@ -77,6 +78,8 @@ enum mtb_sim_fault_kind {
 	MTB_SIM_FAULT_STUCK_VALVE,   /* valve (unit 2 or 3) stops moving, set points ignored */
 	MTB_SIM_FAULT_PUMP_TRIP,     /* VFD fault: pump coasts to stop, fault bit set */
 	MTB_SIM_FAULT_CAMERA_DROPOUT,/* camera `position` (0: all) answers 503 */
+	MTB_SIM_FAULT_BALANCE_SILENT,  /* the balance on the serial line answers nothing */
+	MTB_SIM_FAULT_BALANCE_UNSTABLE,/* the balance never settles (a draught, a touching hose) */
 };
 const char *mtb_sim_fault_kind_name(enum mtb_sim_fault_kind k);
 int mtb_sim_fault_kind_parse(const char *name, enum mtb_sim_fault_kind *out);
@@ -109,6 +112,20 @@ struct mtb_sim_camera_config {
 	double nuisance;     /* 0 clean ... 1 full glare, blur, noise, tilt (sim/dial_render.h) */
 };
 
+/* A measuring can (or cylinder) on a balance beside the meter line (docs/sim.md, "The can"):
+ * filled and emptied through its own valves, weighed by a balance on a serial line, its neck
+ * seen by a camera. */
+struct mtb_sim_can_config {
+	char vessel_name[64];
+	struct mtb_vessel vessel;         /* resolved by mtb_sim_config_load */
+	double error_ml;                  /* injected capacity error, indicated - true, at t_ref */
+	double water_c, air_c, p_hpa, rh_pct;
+	double fill_s;                    /* the fill valve delivers the nominal volume in this time */
+	double settle_s;                  /* the balance settles this long after the water stops */
+	double capacity_kg;               /* balance capacity; 0: tare + 1.5 x nominal mass */
+	double nuisance;                  /* of the neck images (sim/neck_render.h) */
+};
+
 struct mtb_sim_config {
 	char name[64];
 	uint64_t seed;
@@ -122,6 +139,8 @@ struct mtb_sim_config {
 	struct mtb_sim_meter_config meters[MTB_SIM_MAX_METERS];
 	int n_faults;
 	struct mtb_sim_fault faults[MTB_SIM_MAX_FAULTS];
+	bool has_can;
+	struct mtb_sim_can_config can;
 };
 
 /* Fills every field with the documented defaults, no meters, no faults, seed 1, and a perfect
@@ -160,6 +179,11 @@ void mtb_sim_plant_faults_clear(struct mtb_sim_plant *p);
  * NULL when none. The pointer is valid until the next call on p. */
 const struct mtb_sim_fault *mtb_sim_plant_wire_fault_take(struct mtb_sim_plant *p, int unit);
 bool mtb_sim_plant_camera_dropout(const struct mtb_sim_plant *p, int position);
+/* Whether a fault of this kind (any unit) is active now (balance faults). */
+bool mtb_sim_plant_fault_on(const struct mtb_sim_plant *p, enum mtb_sim_fault_kind kind);
+
+/* The can of the configuration (sim/can_sim.h), advanced with the plant; NULL when none. */
+struct mtb_sim_can *mtb_sim_plant_can(const struct mtb_sim_plant *p);
 
 /* What the instruments show: the readings the Modbus face serves. Noise is a pure function of
  * (seed, channel, 100 ms interval of simulated time), so reading never changes the plant. */

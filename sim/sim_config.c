@@ -10,6 +10,7 @@
 #include "sim/sim_priv.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,14 @@ void mtb_sim_config_defaults(struct mtb_sim_config *cfg)
 	cfg->camera.fps = 5;
 	cfg->camera.jpeg_quality = 85;
 	cfg->camera.nuisance = 0.15;
+	struct mtb_sim_can_config *c = &cfg->can;
+	c->water_c = 21.5;
+	c->air_c = 22;
+	c->p_hpa = 1010;
+	c->rh_pct = 50;
+	c->fill_s = 200;
+	c->settle_s = 3;
+	c->nuisance = 0.5;
 }
 
 /* ---- schema ---------------------------------------------------------------------------------- */
@@ -82,6 +91,16 @@ struct camera_yaml {
 	char *width, *height, *fps, *jpeg_quality, *nuisance;
 };
 
+/* The can: the keys are the members of struct mtb_sim_can_config (vessel by name). */
+#define CAN_KEYS(X) X(error_ml) X(water_c) X(air_c) X(p_hpa) X(rh_pct) X(fill_s) X(settle_s) X(capacity_kg) X(nuisance)
+
+struct can_yaml {
+	char *vessel;
+#define X(k) char *k;
+	CAN_KEYS(X)
+#undef X
+};
+
 struct fault_yaml {
 	char *kind, *unit, *position, *code, *delay_ms, *at_s, *duration_s, *count;
 };
@@ -106,6 +125,7 @@ struct sim_yaml {
 	unsigned faults_count;
 	struct meter_yaml *meters;
 	unsigned meters_count;
+	struct can_yaml *can;
 };
 
 #define OPT_STR(key, st, member) \
@@ -136,6 +156,14 @@ static const cyaml_schema_field_t CAMERA_FIELDS[] = {
 	OPT_STR("fps", struct camera_yaml, fps),
 	OPT_STR("jpeg_quality", struct camera_yaml, jpeg_quality),
 	OPT_STR("nuisance", struct camera_yaml, nuisance),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t CAN_FIELDS[] = {
+	REQ_STR("vessel", struct can_yaml, vessel),
+#define X(k) OPT_STR(#k, struct can_yaml, k),
+	CAN_KEYS(X)
+#undef X
 	CYAML_FIELD_END
 };
 
@@ -180,8 +208,9 @@ static const cyaml_schema_field_t SIM_FIELDS[] = {
 				cameras, CAMERA_FIELDS),
 	CYAML_FIELD_SEQUENCE("faults", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct sim_yaml, faults,
 			     &FAULT_SCHEMA, 0, MTB_SIM_MAX_FAULTS),
-	CYAML_FIELD_SEQUENCE("meters", CYAML_FLAG_POINTER, struct sim_yaml, meters, &METER_SCHEMA, 1,
-			     MTB_SIM_MAX_METERS),
+	CYAML_FIELD_SEQUENCE("meters", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct sim_yaml, meters,
+			     &METER_SCHEMA, 0, MTB_SIM_MAX_METERS),
+	CYAML_FIELD_MAPPING_PTR("can", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct sim_yaml, can, CAN_FIELDS),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t SIM_SCHEMA = {
@@ -281,7 +310,7 @@ static int fault_validate(const char *data, const char *origin, struct mtb_errbu
 	snprintf(field, sizeof field, "faults[%d].kind", idx);
 	if (mtb_sim_fault_kind_parse(y->kind, &f->kind) != MTB_OK)
 		return FERR(field, "unknown fault '%s' (no-reply, late-reply, exception, bad-crc, disconnect, "
-				   "stuck-valve, pump-trip, camera-dropout)", y->kind);
+				   "stuck-valve, pump-trip, camera-dropout, balance-silent, balance-unstable)", y->kind);
 	long v;
 	double d;
 	if (y->unit) {
@@ -418,6 +447,34 @@ static int validate(const struct sim_yaml *y, const char *data, const char *orig
 	c->n_faults = (int)y->faults_count;
 	for (unsigned i = 0; i < y->faults_count; i++)
 		TRY(fault_validate(data, origin, eb, (int)i, &y->faults[i], &c->faults[i]));
+	if (y->meters_count == 0 && !y->can)
+		return FERR("meters", "a simulated bench needs meters, a can, or both");
+	if (y->can) {
+		struct mtb_sim_can_config *cc = &c->can;
+		c->has_can = true;
+		TRY(copy_name(data, origin, eb, "can.vessel", y->can->vessel, cc->vessel_name, sizeof cc->vessel_name));
+		static const struct {
+			const char *field;
+			size_t off;
+			double min, max;
+		} K[] = {
+			{ "can.error_ml", offsetof(struct mtb_sim_can_config, error_ml), -1e6, 1e6 },
+			{ "can.water_c", offsetof(struct mtb_sim_can_config, water_c), 5, 35 },
+			{ "can.air_c", offsetof(struct mtb_sim_can_config, air_c), 5, 35 },
+			{ "can.p_hpa", offsetof(struct mtb_sim_can_config, p_hpa), 800, 1100 },
+			{ "can.rh_pct", offsetof(struct mtb_sim_can_config, rh_pct), 0, 100 },
+			{ "can.fill_s", offsetof(struct mtb_sim_can_config, fill_s), 1, 1e5 },
+			{ "can.settle_s", offsetof(struct mtb_sim_can_config, settle_s), 0, 600 },
+			{ "can.capacity_kg", offsetof(struct mtb_sim_can_config, capacity_kg), 0, 1e5 },
+			{ "can.nuisance", offsetof(struct mtb_sim_can_config, nuisance), 0, 1 },
+		};
+		const char *const text[] = { y->can->error_ml, y->can->water_c, y->can->air_c, y->can->p_hpa, y->can->rh_pct,
+					     y->can->fill_s, y->can->settle_s, y->can->capacity_kg, y->can->nuisance };
+		for (size_t k = 0; k < sizeof K / sizeof K[0]; k++)
+			if (text[k])
+				TRY(number(data, origin, eb, K[k].field, text[k], K[k].min, K[k].max,
+					   (double *)((char *)cc + K[k].off)));
+	}
 	c->n_meters = (int)y->meters_count;
 	for (unsigned i = 0; i < y->meters_count; i++) {
 		const struct meter_yaml *my = &y->meters[i];
@@ -514,6 +571,15 @@ int mtb_sim_config_load(const char *path_or_name, struct mtb_sim_config *out, st
 			mtb_errbuf_prefix(eb, rc, "%s: line %d: meters[%d].type", path, line, i);
 		}
 	}
+	if (rc == MTB_OK && out->has_can) {
+		struct mtb_sim_can_config *cc = &out->can;
+		rc = mtb_vessel_load(cc->vessel_name, &cc->vessel, eb);
+		if (rc != MTB_OK)
+			mtb_errbuf_prefix(eb, rc, "%s: line %d: can.vessel", path, mtb_yaml_key_line(buf, "vessel"));
+		else if (fabs(cc->error_ml) * 1000 > 5 * (double)cc->vessel.scale.division_ul)
+			rc = mtb_errbuf_set(eb, MTB_ERR_ARG, "%s: line %d: field 'can.error_ml': keep within 5 divisions (%.3f mL) so the level stays on the scale",
+					    path, mtb_yaml_key_line(buf, "error_ml"), 5 * (double)cc->vessel.scale.division_ul / 1000);
+	}
 	free(buf);
 	if (rc != MTB_OK || !out->reference_certificate[0])
 		return rc;
@@ -552,6 +618,8 @@ static const char *const FAULT_NAMES[] = {
 	[MTB_SIM_FAULT_STUCK_VALVE] = "stuck-valve",
 	[MTB_SIM_FAULT_PUMP_TRIP] = "pump-trip",
 	[MTB_SIM_FAULT_CAMERA_DROPOUT] = "camera-dropout",
+	[MTB_SIM_FAULT_BALANCE_SILENT] = "balance-silent",
+	[MTB_SIM_FAULT_BALANCE_UNSTABLE] = "balance-unstable",
 };
 
 const char *mtb_sim_fault_kind_name(enum mtb_sim_fault_kind k)

@@ -3,7 +3,9 @@
  * DELETE /faults (run-time fault injection). docs/sim.md. */
 #include "sim/sim_priv.h"
 
+#include "sim/can_sim.h"
 #include "sim/dial_render.h"
+#include "sim/image_png.h"
 #include "vision/layout.h"
 #include "vision/vision.h"
 
@@ -228,6 +230,50 @@ static int camera_handler(struct mg_connection *c, void *cb)
 	return reply_text(c, 404, "use snapshot.jpg or stream.mjpeg\n");
 }
 
+/* GET /can/neck.png: the can's neck camera at the current simulated instant, lossless (the
+ * meniscus is read to a tenth of a division: a few pixels). 409 when the water stands off the
+ * scale, 503 during a camera-dropout fault of every camera (position 0). */
+static int neck_handler(struct mg_connection *c, void *cb)
+{
+	struct mtb_sim_http *h = cb;
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	if (strcmp(ri->request_method, "GET") != 0)
+		return reply_text(c, 405, "GET only\n");
+	struct mtb_image *img = NULL;
+	struct mtb_errbuf eb = { { 0 } };
+	mtb_sim_server_lock(h->srv);
+	struct mtb_sim_plant *p = mtb_sim_server_plant(h->srv);
+	struct mtb_sim_can *can = mtb_sim_plant_can(p);
+	bool dropout = mtb_sim_plant_camera_dropout(p, 0);
+	int64_t t_us = mtb_sim_plant_time_us(p);
+	int rc = can && !dropout ? mtb_sim_can_render(can, &img, &eb) : MTB_OK;
+	mtb_sim_server_unlock(h->srv);
+	if (!can)
+		return reply_text(c, 404, "this simulated bench has no can\n");
+	if (dropout)
+		return reply_text(c, 503, "camera dropout\n");
+	char msg[600];
+	if (rc != MTB_OK) {
+		snprintf(msg, sizeof msg, "%s\n", eb.msg);
+		return reply_text(c, rc == MTB_ERR_RANGE ? 409 : 500, msg);
+	}
+	unsigned char *png = NULL;
+	size_t len = 0;
+	rc = mtb_image_encode_png(img, &png, &len, &eb);
+	mtb_image_destroy(img);
+	if (rc != MTB_OK) {
+		snprintf(msg, sizeof msg, "%s\n", eb.msg);
+		return reply_text(c, 500, msg);
+	}
+	mg_printf(c,
+		  "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: %zu\r\n"
+		  "X-Timestamp-Us: %lld\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+		  len, (long long)t_us);
+	mg_write(c, png, len);
+	free(png);
+	return 200;
+}
+
 static int log_message(const struct mg_connection *c, const char *msg)
 {
 	struct mtb_sim_http *h = mg_get_user_data(mg_get_context(c));
@@ -283,6 +329,7 @@ int mtb_sim_http_start(struct mtb_sim_server *s, const char *host, int port, str
 	mg_set_request_handler(h->ctx, "/truth.json$", truth_handler, h);
 	mg_set_request_handler(h->ctx, "/faults$", faults_handler, h);
 	mg_set_request_handler(h->ctx, "/camera/", camera_handler, h);
+	mg_set_request_handler(h->ctx, "/can/neck.png$", neck_handler, h);
 	*out = h;
 	return MTB_OK;
 }

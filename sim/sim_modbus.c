@@ -2,6 +2,8 @@
  * every request, and the Modbus TCP/RTU framing helpers. */
 #include "sim/sim_modbus.h"
 
+#include "sim/can_sim.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -75,6 +77,8 @@ bool mtb_sim_unit_exists(int unit)
 	switch (unit) {
 	case 1: case 2: case 3: case 10: case 20: case 21: case 30: case 31: case 100:
 		return true;
+	case 40: case 41: case 42: case 43:   /* the can's, when the configuration has one */
+		return true;
 	default:
 		return false;
 	}
@@ -139,6 +143,28 @@ static void build_image(const struct mtb_sim_plant *p, int unit, uint16_t last_a
 		put32(im->input, f32_bits(r.t_outlet_c), DCBA);
 		im->n_input = 2;
 		break;
+	case 40: case 41: {   /* the can's fill and drain valves (solenoids: at once) */
+		const struct mtb_sim_can *can = mtb_sim_plant_can(p);
+		bool open = unit == 40 ? mtb_sim_can_fill_open(can) : mtb_sim_can_drain_open(can);
+		im->coils[0] = open;
+		im->n_coils = 1;
+		im->discrete[0] = open;
+		im->discrete[1] = !open;
+		im->n_discrete = 2;
+		break;
+	}
+	case 42:              /* the can's water temperature */
+		im->input[0] = (uint16_t)s16_scaled(mtb_sim_can_config(mtb_sim_plant_can(p))->water_c, 0.01);
+		im->n_input = 1;
+		break;
+	case 43: {            /* ambient air at the balance: temperature, pressure, humidity */
+		const struct mtb_sim_can_cfg *c = mtb_sim_can_config(mtb_sim_plant_can(p));
+		im->input[0] = (uint16_t)s16_scaled(c->air_c, 0.01);
+		im->input[1] = u16_scaled(c->p_hpa, 0.1);
+		im->input[2] = u16_scaled(c->rh_pct, 0.01);
+		im->n_input = 3;
+		break;
+	}
 	}
 }
 
@@ -189,7 +215,11 @@ static int write_coils(struct mtb_sim_plant *p, int unit, unsigned addr, unsigne
 	if (addr != 0 || n != 1)
 		return MTB_MB_EX_ILLEGAL_ADDRESS;
 	bool on = bits[0] & 1;
-	if (unit == 1)
+	if (unit == 40)
+		mtb_sim_can_set_fill(mtb_sim_plant_can(p), on);
+	else if (unit == 41)
+		mtb_sim_can_set_drain(mtb_sim_plant_can(p), on);
+	else if (unit == 1)
 		mtb_sim_plant_set_pump_run(p, on);
 	else if (unit == 2)
 		mtb_sim_plant_set_inlet_open(p, on);
@@ -202,7 +232,7 @@ int mtb_sim_modbus_pdu(struct mtb_sim_plant *p, struct mtb_sim_modbus_state *st,
 		       const uint8_t *req, size_t req_len, uint8_t *rsp, size_t *rsp_len)
 {
 	bool lockstep = st->lockstep;
-	if (!mtb_sim_unit_exists(unit))
+	if (!mtb_sim_unit_exists(unit) || (unit >= 40 && unit <= 43 && !mtb_sim_plant_can(p)))
 		return MTB_ERR_NOTFOUND;
 	if (req_len < 1)
 		return MTB_ERR_PROTO;

@@ -15,7 +15,8 @@
 
 const char MTB_CMD_SIM_USAGE[] =
 	"usage: meterbench sim --config FILE [--listen HOST:PORT] [--http HOST:PORT]\n"
-	"                      [--rtu PTY-PATH] [--speed X | --lockstep] [--seed N] [--verbose]\n"
+	"                      [--rtu PTY-PATH] [--balance-link PATH] [--speed X | --lockstep]\n"
+	"                      [--seed N] [--verbose]\n"
 	"\n"
 	"Runs the simulated bench: pump, valves, a line of meters with known true errors, a\n"
 	"reference meter, pressure and temperature transmitters, served over Modbus TCP (and RTU\n"
@@ -28,6 +29,9 @@ const char MTB_CMD_SIM_USAGE[] =
 	"  --http HOST:PORT   cameras and test endpoints (default 127.0.0.1:15080; with --listen,\n"
 	"                     the Modbus port + 60, or a free port when that is 0)\n"
 	"  --rtu PATH         also serve Modbus RTU on this tty (one end of a socat pty pair)\n"
+	"  --balance-link PATH  with a can in the configuration: a symlink here to the balance's\n"
+	"                     pseudo-terminal (MT-SICS), removed at exit; without --listen it is\n"
+	"                     /tmp/meterbench-sim-balance (where configs/benches/sim-can.yaml looks)\n"
 	"  --speed X          free-running clock, X simulated seconds per wall second (default 1,\n"
 	"                     at most 1000)\n"
 	"  --lockstep         the clock moves only when a client writes advance_us (unit 100)\n"
@@ -75,7 +79,7 @@ int mtb_cmd_sim_serve(int argc, char **argv)
 {
 	struct mtb_cli_opt opts[] = {
 		{ "config", true, 0 }, { "listen", true, 0 }, { "http", true, 0 }, { "rtu", true, 0 },
-		{ "speed", true, 0 }, { "lockstep", false, 0 }, { "seed", true, 0 }, { "verbose", false, 0 },
+		{ "balance-link", true, 0 }, { "speed", true, 0 }, { "lockstep", false, 0 }, { "seed", true, 0 }, { "verbose", false, 0 },
 		{ 0 },
 	};
 	const char *pos[1];
@@ -142,6 +146,9 @@ int mtb_cmd_sim_serve(int argc, char **argv)
 	struct mtb_sim_server_options so = {
 		.tcp_host = tcp_host, .tcp_port = tcp_port,
 		.rtu_path = mtb_cli_get(opts, "rtu"),
+		/* like the ports: without --listen, where configs/benches/sim-can.yaml expects it */
+		.balance_link = mtb_cli_get(opts, "balance-link") ? mtb_cli_get(opts, "balance-link")
+				: listen ? NULL : "/tmp/meterbench-sim-balance",
 		.http_host = http_host, .http_port = http_port,
 		.lockstep = mtb_cli_get(opts, "lockstep") != NULL,
 		.speed = speed,
@@ -175,6 +182,16 @@ int mtb_cmd_sim_serve(int argc, char **argv)
 		mtb_json_string(stdout, so.rtu_path);
 	else
 		printf("null");
+	/* the balance's serial line, announced like the ports: a pseudo-terminal made at start */
+	fputs(",\"balance\":", stdout);
+	if (mtb_sim_server_balance_path(srv))
+		mtb_json_string(stdout, mtb_sim_server_balance_path(srv));
+	else
+		printf("null");
+	if (so.balance_link && mtb_sim_server_balance_path(srv)) {
+		fputs(",\"balance_link\":", stdout);
+		mtb_json_string(stdout, so.balance_link);
+	}
 	if (so.lockstep)
 		printf(",\"clock\":\"lockstep\"}\n");
 	else

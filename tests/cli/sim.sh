@@ -48,7 +48,7 @@ if command -v curl >/dev/null; then
 	truth=$(curl -s "http://$http/truth.json")
 	case "$truth" in '{"t_us":0,"flow_lph":0.0,"air_ml":150.0,'*'"serial":"SIM-0010"'*) echo "ok   truth.json";; *) echo "FAIL truth.json: $truth"; fails=$((fails + 1));; esac
 	check "fault added" "added" "$(curl -s -X POST "http://$http/faults?kind=no-reply&unit=10&count=2")"
-	check "fault refused" "fault: field 'faults[0].kind': unknown fault 'x' (no-reply, late-reply, exception, bad-crc, disconnect, stuck-valve, pump-trip, camera-dropout)" \
+	check "fault refused" "fault: field 'faults[0].kind': unknown fault 'x' (no-reply, late-reply, exception, bad-crc, disconnect, stuck-valve, pump-trip, camera-dropout, balance-silent, balance-unstable)" \
 		"$(curl -s -X POST "http://$http/faults?kind=x")"
 	check "faults cleared" "cleared" "$(curl -s -X DELETE "http://$http/faults")"
 fi

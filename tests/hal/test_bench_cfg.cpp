@@ -127,7 +127,7 @@ TEST(BenchCfg, ErrorsNameFileLineAndField)
 	EXPECT_EQ("x.yaml: line 12: device 'pump': point 'frequency': field 'scale': not a number: '0.01x'",
 		  load_err(replace(BASE, "scale: 0.01", "scale: 0.01x")));
 	EXPECT_EQ("x.yaml: line 7: device 'pump': field 'class': unknown class 'pmp' (valve, control-valve, pump, "
-		  "reference-meter, pressure, temperature, balance, sim-clock)",
+		  "reference-meter, pressure, temperature, balance, sim-clock, humidity)",
 		  load_err(replace(BASE, "class: pump", "class: pmp")));
 	EXPECT_EQ("x.yaml: line 4: bus 'plant': field 'uri': 'tcp://127.0.0.1': expected tcp://HOST:PORT",
 		  load_err(replace(BASE, "tcp://127.0.0.1:1502", "tcp://127.0.0.1")));
