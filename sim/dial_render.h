@@ -59,6 +59,12 @@ struct mtb_dial_truth {
 	double face_to_px[9];
 };
 
+/* Stack a render may need: cairo and FreeType loading glyphs at a size not seen before go deep
+ * (tests/sim/test_dial_render.cpp measures it). A caller on a thread with a small stack -- the
+ * simulator's HTTP workers: Debian's civetweb gives them 100 kB -- renders on a thread of this
+ * size instead. */
+#define MTB_DIAL_RENDER_STACK_BYTES (2u << 20)
+
 /* Renders the whole face showing volume_ul (reduced modulo the layout's range) into a new BGR
  * image (*out, free with mtb_image_destroy). Positions follow mtb_layout_position (the odometer
  * rule of the layout). truth may be NULL. */

@@ -119,6 +119,34 @@ static int faults_handler(struct mg_connection *c, void *cb)
 
 /* ---- virtual cameras ----------------------------------------------------------------------------- */
 
+/* A frame rendered and encoded on a thread of its own with MTB_DIAL_RENDER_STACK_BYTES of stack:
+ * civetweb's workers have the stack its build chose (Debian's: 100 kB), which FreeType loading
+ * a glyph at a new size overflowed (a crash of the simulator in the middle of a run). */
+struct render_job {
+	const struct mtb_layout *layout;
+	int64_t volume_ul;
+	struct mtb_dial_render_opts o;
+	int jpeg_quality;
+	int64_t t_us;
+	unsigned char *jpg;
+	size_t len;
+	int rc;
+	struct mtb_errbuf eb;
+};
+
+static void *render_job_run(void *arg)
+{
+	struct render_job *j = arg;
+	struct mtb_image *img;
+	j->rc = mtb_dial_render(j->layout, j->volume_ul, &j->o, &img, NULL, &j->eb);
+	if (j->rc != MTB_OK)
+		return NULL;
+	img->t_mono_us = j->t_us;
+	j->rc = mtb_image_encode_jpeg(img, j->jpeg_quality, &j->jpg, &j->len, &j->eb);
+	mtb_image_destroy(img);
+	return NULL;
+}
+
 /* One frame of camera `pos` (1-based) at the current simulated instant: JPEG bytes (malloc'd)
  * and the instant. MTB_ERR_STATE during a camera-dropout fault. */
 static int camera_frame(struct mtb_sim_http *h, int pos, uint64_t frame_no, unsigned char **jpg, size_t *len,
@@ -135,19 +163,30 @@ static int camera_frame(struct mtb_sim_http *h, int pos, uint64_t frame_no, unsi
 	const struct camera *c = &h->cameras[pos - 1];
 	/* The face is fixed per camera; glare, noise and tilt change from frame to frame like a real
 	 * camera's, from a seed of (configuration seed, position, instant, frame). */
-	struct mtb_dial_render_opts o = {
-		.width_px = h->cam.width, .height_px = h->cam.height, .style = c->style,
-		.seed = h->seed * 1000003u + (uint64_t)pos * 7919u + (uint64_t)*t_us * 31u + frame_no,
-		.nuisance = h->cam.nuisance,
+	struct render_job j = {
+		.layout = &c->layout, .volume_ul = volume_ul, .jpeg_quality = h->cam.jpeg_quality, .t_us = *t_us,
+		.o = { .width_px = h->cam.width, .height_px = h->cam.height, .style = c->style,
+		       .seed = h->seed * 1000003u + (uint64_t)pos * 7919u + (uint64_t)*t_us * 31u + frame_no,
+		       .nuisance = h->cam.nuisance },
 	};
-	struct mtb_image *img;
-	int rc = mtb_dial_render(&c->layout, volume_ul, &o, &img, NULL, eb);
-	if (rc != MTB_OK)
-		return rc;
-	img->t_mono_us = *t_us;
-	rc = mtb_image_encode_jpeg(img, h->cam.jpeg_quality, jpg, len, eb);
-	mtb_image_destroy(img);
-	return rc;
+	pthread_attr_t attr;
+	pthread_t th;
+	int err = pthread_attr_init(&attr);
+	if (err == 0) {
+		if ((err = pthread_attr_setstacksize(&attr, MTB_DIAL_RENDER_STACK_BYTES)) == 0)
+			err = pthread_create(&th, &attr, render_job_run, &j);
+		pthread_attr_destroy(&attr);
+	}
+	if (err != 0)
+		return mtb_errbuf_set(eb, MTB_ERR_NOMEM, "camera %d: no thread to render on: %s", pos, strerror(err));
+	pthread_join(th, NULL);
+	if (j.rc != MTB_OK) {
+		*eb = j.eb;
+		return j.rc;
+	}
+	*jpg = j.jpg;
+	*len = j.len;
+	return MTB_OK;
 }
 
 /* "/camera/<pos>/<what>" -> pos (1..n) and what; 0 when the path is not a camera's. */

@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <pthread.h>
+
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 namespace {
 struct img_del {
@@ -179,4 +182,58 @@ TEST(DialRender, RefusesBadArguments)
 	EXPECT_EQ(mtb_dial_style_parse("cream", &s), MTB_OK);
 	EXPECT_EQ(s, MTB_DIAL_STYLE_CREAM);
 	EXPECT_EQ(mtb_dial_style_parse("plaid", &s), MTB_ERR_ARG);
+}
+
+/* The simulator renders camera frames on threads of MTB_DIAL_RENDER_STACK_BYTES (sim/sim_http.c)
+ * because an HTTP worker's 100 kB overflowed inside FreeType. The deepest stack a render of every
+ * face style reaches, glyphs loaded cold at several sizes, including the frame that crashed the
+ * simulator (style grey, seed and volume as logged), must leave half of that stack unused. */
+struct stack_job {
+	const struct mtb_layout *l;
+	int failures;
+};
+
+static void *render_many(void *arg)
+{
+	auto *j = static_cast<stack_job *>(arg);
+	const struct { int style; uint64_t seed; int64_t volume_ul; } frames[] = {
+		{ MTB_DIAL_STYLE_GREY, 20418347615045ull, 7476278809ll },
+		{ MTB_DIAL_STYLE_CLASSIC, 1, 0 },
+		{ MTB_DIAL_STYLE_CREAM, 2, 123456789 },
+		{ MTB_DIAL_STYLE_BLUE, 3, 99999999999ll },
+		{ MTB_DIAL_STYLE_GREY, 4, 5000000 },
+	};
+	for (const auto &f : frames)
+		for (int size : { 640, 320, 1024 }) {
+			struct mtb_dial_render_opts o = { size, size * 3 / 4, f.style, f.seed, 0.15 };
+			struct mtb_image *img = nullptr;
+			struct mtb_errbuf eb = {};
+			if (mtb_dial_render(j->l, f.volume_ul, &o, &img, nullptr, &eb) != MTB_OK)
+				j->failures++;
+			mtb_image_destroy(img);
+		}
+	return nullptr;
+}
+
+TEST(DialRender, RenderUsesLessThanHalfOfItsStack)
+{
+	struct mtb_layout l = load_layout("roller8-pointer4");
+	const size_t size = MTB_DIAL_RENDER_STACK_BYTES;
+	std::vector<unsigned char> stack(size, 0xA5);
+	pthread_attr_t attr;
+	ASSERT_EQ(pthread_attr_init(&attr), 0);
+	ASSERT_EQ(pthread_attr_setstack(&attr, stack.data(), size), 0);
+	stack_job j = { &l, 0 };
+	pthread_t th;
+	ASSERT_EQ(pthread_create(&th, &attr, render_many, &j), 0);
+	pthread_join(th, nullptr);
+	pthread_attr_destroy(&attr);
+	EXPECT_EQ(j.failures, 0);
+	size_t untouched = 0;   /* the stack grows down: count the painted bytes from the bottom */
+	while (untouched < size && stack[untouched] == 0xA5)
+		untouched++;
+	size_t used = size - untouched;
+	RecordProperty("stack_used_bytes", std::to_string(used));
+	std::printf("deepest stack of a render: %zu bytes of %zu\n", used, size);
+	EXPECT_LT(used, size / 2);
 }
