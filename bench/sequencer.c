@@ -208,7 +208,7 @@ static int set_flow(struct run *r, const struct mtb_plan_point *pt)
 
 /* Dial readings of every meter, `frames` times, each frame bracketed by reference samples so
  * its instant can be placed on the reference totaliser. */
-static int read_all(struct run *r, int phase, bool flying)
+static int read_all(struct run *r, int phase)
 {
 	const struct mtb_plan *plan = r->o->plan;
 	int pos[MTB_PLAN_MAX_METERS];
@@ -217,8 +217,10 @@ static int read_all(struct run *r, int phase, bool flying)
 		r->frames[i][phase].n = 0;
 	}
 	/* Frames until every meter has `frames` readable ones (a refused frame is retaken, as an
-	 * operator would look again), at most max_frames attempts. */
-	int want = flying ? r->p->frames : 1;
+	 * operator would look again), at most max_frames attempts. At rest too: a dial read once
+	 * has nothing to catch a digit taken for another, and the error that makes passes for the
+	 * meter's own. */
+	int want = r->p->frames;
 	int attempts = want > r->p->max_frames ? want : r->p->max_frames;
 	if (attempts > MAX_FRAMES)
 		attempts = MAX_FRAMES;
@@ -317,6 +319,8 @@ static void combine(struct run *r, int m, bool manual, struct meter_result *res)
 	int n[2] = { 0, 0 };
 	for (int ph = 0; ph < 2; ph++) {
 		struct meter_frames *mf = &r->frames[m][ph];
+		int64_t raw[MAX_FRAMES];   /* offsets as the camera read them */
+		double cam_resol = 0;
 		for (int f = 0; f < mf->n; f++) {
 			const struct mtb_dial_obs *o = &mf->obs[f];
 			if (!o->ok)
@@ -324,26 +328,32 @@ static void combine(struct run *r, int m, bool manual, struct meter_result *res)
 			int64_t reading = manual ? manual_reading(o->volume_ul, interval) : o->volume_ul;
 			double resol = manual ? interval / 1e6 : o->resolution_l;
 			res->resolution_l = res->resolution_l > resol ? res->resolution_l : resol;
+			cam_resol = cam_resol > o->resolution_l ? cam_resol : o->resolution_l;
 			off[ph][n[ph]] = reading - mf->ref_ul[f];
+			raw[n[ph]] = o->volume_ul - mf->ref_ul[f];
 			ref[ph][n[ph]] = mf->ref_ul[f];
 			tt[ph][n[ph]] = o->t_us;
 			n[ph]++;
 		}
-		int need = r->p->frames > 1 && !manual && r->o->plan->start != MTB_START_STANDING ? 2 : 1;
+		/* Two readable frames at least, flying or at rest, camera or the modelled technician
+		 * (whose readings are made from the same frames): one frame cannot show a misread. */
+		int need = r->p->frames > 1 ? 2 : 1;
 		if (n[ph] < need) {
 			const char *why = r->frames[m][ph].n ? r->frames[m][ph].obs[0].reason : "no frame";
 			snprintf(res->why, sizeof res->why, "%s reading: %s", ph ? "end" : "start", why[0] ? why : "refused");
 			return;
 		}
-		int64_t lo = off[ph][0], hi = off[ph][0];
+		int64_t lo = raw[0], hi = raw[0];
 		for (int k = 1; k < n[ph]; k++) {
-			lo = off[ph][k] < lo ? off[ph][k] : lo;
-			hi = off[ph][k] > hi ? off[ph][k] : hi;
+			lo = raw[k] < lo ? raw[k] : lo;
+			hi = raw[k] > hi ? raw[k] : hi;
 		}
-		/* Allowed spread: the reader's steps, plus the water that passes in the timing
-		 * uncertainty of two frames (a frame's instant is known to +-sync_u_s). */
+		/* Allowed spread of the camera's values: the reader's steps, plus the water that passes
+		 * in the timing uncertainty of two frames (a frame's instant is known to +-sync_u_s).
+		 * For --reading manual the same test on the frames behind the technician's readings:
+		 * rounding to the scale interval would hide a misread smaller than twenty intervals. */
 		double flow_ulps = r->prog.flow_lph / 3.6e3 * 1e3;   /* uL per ms */
-		double tol_ul = 20.0 * res->resolution_l * 1e6 + 2.0 * flow_ulps * r->p->sync_u_s * 1e3 + 1;
+		double tol_ul = 20.0 * cam_resol * 1e6 + 2.0 * flow_ulps * r->p->sync_u_s * 1e3 + 1;
 		if ((double)(hi - lo) > tol_ul) {
 			snprintf(res->why, sizeof res->why, "%s frames disagree by %.4f L", ph ? "end" : "start", (hi - lo) / 1e6);
 			return;
@@ -530,7 +540,6 @@ static int judge_and_commit(struct run *r, int idx, const struct mtb_plan_point 
 	}
 	r->prog.meters_read = n_read;
 	r->prog.meters_total = plan->n_meters;
-	progress(r, MTB_RUN_COMMIT);
 
 	struct mtb_sample_record *sr = malloc(sizeof *sr * (size_t)(r->n_samples ? r->n_samples : 1));
 	if (!sr)
@@ -545,6 +554,8 @@ static int judge_and_commit(struct run *r, int idx, const struct mtb_plan_point 
 	free(sr);
 	if (rc != MTB_OK)
 		return fail(r, rc, "point %s cannot be recorded: %s", pt->name, r->eb->msg);
+	/* Announced once it is in the records: what the terminal calls recorded survives a crash. */
+	progress(r, MTB_RUN_COMMIT);
 	return MTB_OK;
 }
 
@@ -616,7 +627,7 @@ static int run_point(struct run *r, int idx)
 		if ((rc = set_flow(r, pt)) != MTB_OK || (rc = stop_flow(r)) != MTB_OK)
 			return rc;
 		progress(r, MTB_RUN_START);
-		if ((rc = read_all(r, 0, false)) != MTB_OK)
+		if ((rc = read_all(r, 0)) != MTB_OK)
 			return rc;
 		if (manual && (rc = manual_reading_time(r)) != MTB_OK)
 			return rc;
@@ -626,7 +637,7 @@ static int run_point(struct run *r, int idx)
 		if ((rc = set_flow(r, pt)) != MTB_OK)
 			return rc;
 		progress(r, MTB_RUN_START);
-		if ((rc = read_all(r, 0, true)) != MTB_OK)
+		if ((rc = read_all(r, 0)) != MTB_OK)
 			return rc;
 	}
 
@@ -663,7 +674,7 @@ static int run_point(struct run *r, int idx)
 		if ((rc = stop_flow(r)) != MTB_OK)
 			return rc;
 		progress(r, MTB_RUN_READ);
-		if ((rc = read_all(r, 1, false)) != MTB_OK)
+		if ((rc = read_all(r, 1)) != MTB_OK)
 			return rc;
 		if (manual && (rc = manual_reading_time(r)) != MTB_OK)
 			return rc;
@@ -671,7 +682,7 @@ static int run_point(struct run *r, int idx)
 			return fail(r, rc, "inlet valve cannot be opened");
 	} else {
 		progress(r, MTB_RUN_READ);
-		if ((rc = read_all(r, 1, true)) != MTB_OK)
+		if ((rc = read_all(r, 1)) != MTB_OK)
 			return rc;
 	}
 	rc = judge_and_commit(r, idx, pt, flow_n ? flow_sum / flow_n : pt->flow_lph);

@@ -93,7 +93,7 @@ static int live_control(void *user, const char *action)
 static void live_progress(struct term *t, const struct mtb_run_progress *p)
 {
 	struct mtb_errbuf eb;
-	/* The sequencer announces COMMIT before the point is written: publish it at the next call. */
+	/* The sequencer announces COMMIT once the point is written; it is published at the next call. */
 	if (t->committing >= 0 && p->state != MTB_RUN_COMMIT) {
 		mtb_live_publish_point(t->live, t->rec, t->sid, t->committing, &eb);
 		t->committing = -1;
