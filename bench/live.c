@@ -495,6 +495,9 @@ static struct frame *camera_current(struct mtb_live *l, struct camera *cam, uint
 	return drawn;
 }
 
+/* The boundary and the headers of a part, sent before the part's frame is known. */
+#define PART_HEAD "--mtbframe\r\nContent-Type: image/jpeg\r\n\r\n"
+
 static int camera_stream(struct mg_connection *c, struct mtb_live *l, int pos)
 {
 	if (!take_stream(l))
@@ -502,7 +505,7 @@ static int camera_stream(struct mg_connection *c, struct mtb_live *l, int pos)
 	struct camera *cam = &l->cams[pos - 1];
 	bool ok = mg_printf(c, "HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=mtbframe\r\n"
 			       "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n"
-			       "--mtbframe\r\n") > 0;
+			       PART_HEAD) > 0;
 	uint64_t sent = 0;
 	while (ok && !atomic_load(&l->stopping)) {
 		pthread_mutex_lock(&cam->mu);
@@ -520,10 +523,12 @@ static int camera_stream(struct mg_connection *c, struct mtb_live *l, int pos)
 		struct frame *f = camera_current(l, cam, &sent);
 		if (!f)
 			continue;
-		/* Each part ends with the next boundary: a browser shows a part once it sees the boundary
-		 * after it, so sending the boundary now shows this frame now, not at the next one. */
-		ok = mg_printf(c, "Content-Type: image/jpeg\r\nContent-Length: %zu\r\n\r\n", f->len) > 0 &&
-		     write_all(c, f->data, f->len) && mg_printf(c, "\r\n--mtbframe\r\n") > 0;
+		/* A part is delimited by the boundary after it, and the next part's headers follow at
+		 * once: Chromium shows a part only when it has parsed the headers of the part after it
+		 * (MultipartImageResourceParser), so a stream that waited for the next frame to send
+		 * them would show every frame one frame late. Hence no Content-Length: the next
+		 * frame's length is not known yet. */
+		ok = write_all(c, f->data, f->len) && mg_printf(c, "\r\n" PART_HEAD) > 0;
 		frame_unref(f);
 	}
 	give_stream(l);

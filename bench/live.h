@@ -21,6 +21,7 @@
 #include "core/err.h"
 #include "core/log.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -114,6 +115,47 @@ void mtb_live_progress(struct mtb_live *live, const struct mtb_run_progress *p);
  * the register) and each meter's result (point events). */
 int mtb_live_publish_point(struct mtb_live *live, struct mtb_records *r, const char *session_id,
 			   int point_index, struct mtb_errbuf *eb);
+
+/* ---- replaying a recorded session (meterbench serve) ---------------------------------------- */
+
+/* The interval over which a recorded point's reference volume counts: from the start instant to
+ * the stop instant, with the reference totaliser at each. For the first of `positions` read at
+ * both ends, the median instants of its start and end frames and the medians of the totaliser
+ * interpolated at their instants, as the sequencer computes the point (ref_stop_ul - ref_start_ul
+ * is the point's raw reference volume); when no meter was read, the first start and end frames. */
+struct mtb_live_window {
+	int position;                /* the meter whose frames define it; 0: none was read */
+	bool read;
+	int64_t t_start_us, t_stop_us;
+	int64_t ref_start_ul, ref_stop_ul;
+};
+int mtb_live_point_window(const struct mtb_sample_view *sa, int n_sa, const struct mtb_reading_view *rd, int n_rd,
+			  const int *positions, int n_positions, struct mtb_live_window *w);
+/* The reference volume of the window at instant t_us: 0 before the start, the totaliser
+ * interpolated from the samples minus its start value in between, the stop's value after it. */
+int64_t mtb_live_window_volume_ul(const struct mtb_live_window *w, const struct mtb_sample_view *sa, int n_sa,
+				  int64_t t_us);
+
+enum mtb_live_step_kind { MTB_LIVE_STEP_EVENT, MTB_LIVE_STEP_FRAME };
+
+/* One step of a replay at recorded instant t_us (bench clock): an event to publish, or the
+ * evidence image of the reading published just before it, for that meter's camera. */
+struct mtb_live_step {
+	enum mtb_live_step_kind kind;
+	int64_t t_us;
+	char *json;                  /* EVENT */
+	int position;                /* FRAME: the meter, the value read (-1: none), the image */
+	int64_t volume_ul;
+	char image_sha256[65];
+};
+
+/* The replay of one recorded point, in recorded time order: state changes, the reference
+ * samples as flow events (the volume of mtb_live_window_volume_ul, stopping at the stop
+ * instant), each dial reading followed by its own evidence image, then each meter's result.
+ * bench_s0: the bench time shown at the point's first step. Free with mtb_live_steps_free. */
+int mtb_live_replay_point(struct mtb_records *r, const struct mtb_session_view *s, int point_index, int n_points,
+			  double bench_s0, struct mtb_live_step **out, int *n, struct mtb_errbuf *eb);
+void mtb_live_steps_free(struct mtb_live_step *v, int n);
 
 #ifdef __cplusplus
 }

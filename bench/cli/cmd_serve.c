@@ -93,95 +93,41 @@ static const struct mtb_meter_view *meter_at(const struct mtb_session_view *s, i
 	return NULL;
 }
 
-/* One point, as it happened: samples as flow, readings (and their images) as they came, then
- * the results. Returns false when interrupted. */
+/* One point, as it happened (mtb_live_replay_point): paced at `speed` times bench time, each
+ * reading's own evidence image published right after it. Returns false when interrupted. */
 static bool replay_point(struct replay *rp, struct mtb_records *r, const struct mtb_session_view *s, int idx,
 			 int n_points, double speed, double *bench_s)
 {
 	struct mtb_errbuf eb;
-	struct mtb_sample_view *sa = NULL;
-	struct mtb_reading_view *rd = NULL;
-	int n_sa = 0, n_rd = 0;
-	if (mtb_records_samples_list(r, s->id, idx, &sa, &n_sa, &eb) != MTB_OK ||
-	    mtb_records_readings_list(r, s->id, idx, &rd, &n_rd, &eb) != MTB_OK) {
-		free(sa);
+	struct mtb_live_step *st;
+	int n;
+	if (mtb_live_replay_point(r, s, idx, n_points, *bench_s, &st, &n, &eb) != MTB_OK) {
+		fprintf(stderr, "meterbench: " CMD ": point %d not replayed: %s\n", idx + 1, eb.msg);
 		return true;
 	}
-	const struct mtb_point_view *pv = NULL;
-	for (int i = 0; i < s->n_meters && !pv; i++)
-		for (int k = 0; k < s->meters[i].n_points; k++)
-			if (s->meters[i].points[k].point_index == idx)
-				pv = &s->meters[i].points[k];
-	const char *name = pv ? pv->name : "";
-	double target_lph = pv ? pv->flow_lph : 0, target_l = pv ? pv->actual_ul / 1e6 : 0;
-	int64_t t0 = n_sa ? sa[0].t_mono_us : (n_rd ? rd[0].t_mono_us : 0);
-	/* The test volume counts from the start reading: the reference's totaliser at the first
-	 * sample from then on. */
-	int64_t t_start = INT64_MAX, tot0 = -1;
-	for (int k = 0; k < n_rd; k++)
-		if (strcmp(rd[k].phase, "start") == 0 && rd[k].t_mono_us < t_start)
-			t_start = rd[k].t_mono_us;
-	for (int i = 0; i < n_sa && tot0 < 0; i++)
-		if (sa[i].t_mono_us >= t_start)
-			tot0 = sa[i].totaliser_ul;
-	state(rp, MTB_RUN_RUN, idx, n_points, name, target_lph, target_l, *bench_s);
-
-	int64_t t_prev = t0;
 	bool ok = true;
-	enum mtb_run_state shown = MTB_RUN_RUN;
-	for (int i = 0, k = 0; ok && (i < n_sa || k < n_rd);) {
-		bool sample = k >= n_rd || (i < n_sa && sa[i].t_mono_us <= rd[k].t_mono_us);
-		int64_t t = sample ? sa[i].t_mono_us : rd[k].t_mono_us;
-		int64_t dt = (int64_t)((double)(t - t_prev) / speed);
+	for (int i = 0; ok && i < n; i++) {
+		int64_t dt_bench = i ? st[i].t_us - st[i - 1].t_us : 0;
+		int64_t dt = (int64_t)((double)dt_bench / speed);
 		ok = pause_us(rp, dt > 2000000 ? 2000000 : dt);
-		*bench_s += (double)(t - t_prev) / 1e6;
-		t_prev = t;
+		*bench_s += (double)dt_bench / 1e6;
 		if (!ok)
 			break;
-		if (sample) {
-			struct mtb_run_progress p = { .state = MTB_RUN_RUN, .point_index = idx, .n_points = n_points,
-						      .point_name = name, .flow_lph = sa[i].flow_lph, .target_lph = target_lph,
-						      .volume_l = tot0 >= 0 && sa[i].t_mono_us >= t_start
-								  ? (sa[i].totaliser_ul - tot0) / 1e6 : 0,
-						      .target_volume_l = target_l, .bench_time_s = *bench_s };
-			emit(rp, mtb_live_json_flow(&p));
-			i++;
-		} else {
-			enum mtb_run_state want = strcmp(rd[k].phase, "start") == 0 ? MTB_RUN_START : MTB_RUN_READ;
-			if (want != shown) {
-				state(rp, want, idx, n_points, name, target_lph, target_l, *bench_s);
-				shown = want;
-			}
-			struct mtb_reading_record x = { rd[k].position, rd[k].phase, rd[k].t_mono_us, rd[k].volume_ul,
-							rd[k].confidence, rd[k].image_sha256 };
-			emit(rp, mtb_live_json_reading(idx, name, &x));
-			unsigned char *jpg;
-			size_t len;
-			char mime[64];
-			const struct mtb_meter_view *m = meter_at(s, rd[k].position);
-			if (rd[k].image_sha256[0] && m &&
-			    mtb_records_evidence_get(r, rd[k].image_sha256, &jpg, &len, mime, &eb) == MTB_OK) {
-				mtb_live_frame_reading(rp->live, rd[k].position, m->type_name, jpg, len, rd[k].volume_ul);
-				free(jpg);
-			}
-			k++;
-			if (want == MTB_RUN_START && (k >= n_rd || strcmp(rd[k].phase, "start") != 0) && shown != MTB_RUN_RUN) {
-				state(rp, MTB_RUN_RUN, idx, n_points, name, target_lph, target_l, *bench_s);
-				shown = MTB_RUN_RUN;
-			}
+		if (st[i].kind == MTB_LIVE_STEP_EVENT) {
+			mtb_live_event(rp->live, st[i].json);
+			continue;
+		}
+		unsigned char *jpg;
+		size_t len;
+		char mime[64];
+		const struct mtb_meter_view *m = meter_at(s, st[i].position);
+		if (m && mtb_records_evidence_get(r, st[i].image_sha256, &jpg, &len, mime, &eb) == MTB_OK) {
+			mtb_live_frame_reading(rp->live, st[i].position, m->type_name, jpg, len, st[i].volume_ul);
+			free(jpg);
 		}
 	}
-	free(sa);
-	free(rd);
-	if (!ok)
-		return false;
-	state(rp, MTB_RUN_JUDGE, idx, n_points, name, target_lph, target_l, *bench_s);
-	for (int i = 0; i < s->n_meters; i++)
-		for (int k = 0; k < s->meters[i].n_points; k++)
-			if (s->meters[i].points[k].point_index == idx)
-				emit(rp, mtb_live_json_point(s->meters[i].position, &s->meters[i].points[k]));
-	state(rp, MTB_RUN_COMMIT, idx, n_points, name, target_lph, target_l, *bench_s);
-	return pause_us(rp, (int64_t)(1e6 / speed));
+	mtb_live_steps_free(st, n);
+	return ok && pause_us(rp, (int64_t)(1e6 / speed));
 }
 
 int mtb_cmd_serve(int argc, char **argv)
