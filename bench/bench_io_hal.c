@@ -15,6 +15,7 @@ struct mtb_bench_io_hal {
 	struct mtb_bench_io_hal_opts o;
 	struct mtb_clock clock;
 	int64_t sim_t_us;                /* lockstep: the simulator's time after the last advance */
+	int64_t pace_sim0_us, pace_wall0_us;   /* pace: where bench time and wall time started */
 	struct mtb_device *reference, *control_valve, *pump, *inlet, *sim_clock;
 	struct mtb_device *p_in, *p_out, *t_ref, *t_out;
 	struct mtb_errbuf eb;            /* detail of the last failure */
@@ -62,6 +63,15 @@ static int io_wait(void *ctx, int64_t dt_us)
 	int rc = mtb_sim_clock_read_us(h->sim_clock, &t, &h->eb);
 	if (rc == MTB_OK)
 		h->sim_t_us = (int64_t)t;
+	if (rc == MTB_OK && h->o.pace > 0) {
+		/* Paced: wall time catches up with bench time / pace, in slices short enough to keep
+		 * the HAL's heartbeat (10 s) alive. */
+		int64_t due = h->pace_wall0_us + (int64_t)((double)(h->sim_t_us - h->pace_sim0_us) / h->o.pace);
+		for (int64_t left; (left = due - mtb_clock_now_us(h->o.wall)) > 0;) {
+			mtb_clock_sleep_us(h->o.wall, left > 500000 ? 500000 : left);
+			mtb_hal_heartbeat(h->hal);
+		}
+	}
 	return rc;
 }
 
@@ -184,6 +194,8 @@ int mtb_bench_io_hal_create(struct mtb_bench_io_hal **out, const struct mtb_benc
 	if (!h)
 		return MTB_ERR_NOMEM;
 	h->o = *opts;
+	if (!h->o.wall)
+		h->o.wall = &mtb_clock_system;
 	if (opts->lockstep)
 		h->clock = (struct mtb_clock){ lockstep_now, NULL, h };
 	else
@@ -218,6 +230,8 @@ int mtb_bench_io_hal_create(struct mtb_bench_io_hal **out, const struct mtb_benc
 			return rc;
 		}
 		h->sim_t_us = (int64_t)t;
+		h->pace_sim0_us = h->sim_t_us;
+		h->pace_wall0_us = mtb_clock_now_us(h->o.wall);
 	}
 	/* A sequencer that stops calling for 10 s of wall time has hung: safe state. */
 	mtb_hal_heartbeat_arm(h->hal, 10000);

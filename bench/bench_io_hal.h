@@ -23,6 +23,9 @@ typedef int (*mtb_dial_reader_fn)(void *user, int position, struct mtb_dial_obs 
 
 struct mtb_bench_io_hal_opts {
 	bool lockstep;                   /* the bench clock is the simulator's (sim-clock device) */
+	double pace;                     /* lockstep only: bench time runs at most pace x wall time (a
+					  * demonstration people watch); 0: as fast as the simulator answers */
+	const struct mtb_clock *wall;    /* wall clock for pace; NULL: the system's monotonic clock */
 	mtb_dial_reader_fn read_dial;
 	void *read_dial_user;
 	const struct mtb_log *log;

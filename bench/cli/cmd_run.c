@@ -24,6 +24,7 @@
 const char MTB_CMD_RUN_USAGE[] =
 	"usage: meterbench run --plan FILE --bench FILE --out DIR [--reading camera|manual]\n"
 	"                      [--resume SESSION] [--operator NAME] [--quiet] [--live HOST:PORT]\n"
+	"                      [--pace X]\n"
 	"\n"
 	"Runs the plan's test points on the bench: purge, set and stabilise each flow, start\n"
 	"(flying, or standing for --reading manual and standing-start plans), run the test volume\n"
@@ -39,7 +40,11 @@ const char MTB_CMD_RUN_USAGE[] =
 	"  --live HOST:PORT   serves the live view (docs/live-view.md): the page at /, server-sent\n"
 	"                     events at /events, each meter's camera at /camera/<position>.mjpeg;\n"
 	"                     read-only; abort needs $MTB_OPERATOR_TOKEN as a bearer token. After\n"
-	"                     the run it keeps serving the verdict until Ctrl-C.\n"
+	"                     the run it keeps serving the verdict until Ctrl-C. Port 0 picks a\n"
+	"                     free port; the address is printed on stderr (\"live view: URL\").\n"
+	"  --pace X           on the simulated bench in lockstep, bench time runs at most X times\n"
+	"                     real time (a demonstration people watch); default: as fast as the\n"
+	"                     simulator answers\n"
 	"On the simulated bench (a bench file with a sim-clock device) the run is in lockstep with\n"
 	"the simulator: bench time is simulated time. Exit status 1 when the run aborts (the bench\n"
 	"is then in its safe state); Ctrl-C aborts.\n";
@@ -63,9 +68,10 @@ struct term {
 	struct mtb_live *live;
 	struct mtb_records *rec;
 	const char *sid;
-	int committing;
 	struct mtb_dial_reader *dr;
 	const char *type_name;
+	struct mtb_run_progress now;   /* the last progress: the point and phase a frame belongs to */
+	char point_name[16];
 };
 
 /* Live view: the dial reader's frames go to the camera streams, the value drawn over the dial. */
@@ -73,6 +79,16 @@ static int read_dial_live(void *user, int position, struct mtb_dial_obs *out)
 {
 	struct term *t = user;
 	int rc = mtb_dial_reader_read(t->dr, position, out);
+	/* The reading and its frame go out together, as they are made; the committed point sends
+	 * its readings again with their evidence digests. */
+	if (rc == MTB_OK) {
+		struct mtb_reading_record x = { position, t->now.state == MTB_RUN_START ? "start" : "end", out->t_us,
+						out->ok ? out->volume_ul : -1, out->ok ? out->confidence : 0, NULL };
+		char *ev = mtb_live_json_reading(t->now.point_index, t->point_name, &x);
+		if (ev)
+			mtb_live_event(t->live, ev);
+		free(ev);
+	}
 	if (out->jpeg && out->jpeg_len) {
 		if (out->ok)
 			mtb_live_frame_reading(t->live, position, t->type_name, out->jpeg, out->jpeg_len, out->volume_ul);
@@ -93,13 +109,11 @@ static int live_control(void *user, const char *action)
 static void live_progress(struct term *t, const struct mtb_run_progress *p)
 {
 	struct mtb_errbuf eb;
-	/* The sequencer announces COMMIT once the point is written; it is published at the next call. */
-	if (t->committing >= 0 && p->state != MTB_RUN_COMMIT) {
-		mtb_live_publish_point(t->live, t->rec, t->sid, t->committing, &eb);
-		t->committing = -1;
-	}
+	t->now = *p;
+	snprintf(t->point_name, sizeof t->point_name, "%s", p->point_name ? p->point_name : "");
+	/* The sequencer announces COMMIT once the point is recorded. */
 	if (p->state == MTB_RUN_COMMIT)
-		t->committing = p->point_index;
+		mtb_live_publish_point(t->live, t->rec, t->sid, p->point_index, &eb);
 	mtb_live_progress(t->live, p);
 }
 
@@ -169,7 +183,8 @@ int mtb_cmd_run(int argc, char **argv)
 {
 	struct mtb_cli_opt opts[] = {
 		{ "plan", true, 0 }, { "bench", true, 0 }, { "out", true, 0 }, { "reading", true, 0 },
-		{ "live", true, 0 }, { "resume", true, 0 }, { "operator", true, 0 }, { "quiet", false, 0 }, { 0 },
+		{ "live", true, 0 }, { "resume", true, 0 }, { "operator", true, 0 }, { "quiet", false, 0 },
+		{ "pace", true, 0 }, { 0 },
 	};
 	const char *pos[1];
 	int n_pos, rc;
@@ -205,6 +220,17 @@ int mtb_cmd_run(int argc, char **argv)
 		if (cfg->devices[i].cls == MTB_DEV_REFERENCE && !cert)
 			cert = cfg->devices[i].certificate;
 		lockstep = lockstep || cfg->devices[i].cls == MTB_DEV_SIM_CLOCK;
+	}
+	double pace = 0;
+	const char *pace_arg = mtb_cli_get(opts, "pace");
+	if (pace_arg) {
+		if ((rc = mtb_cli_double(CMD, "pace", pace_arg, &pace)) != 0)
+			return rc;
+		if (!(pace > 0 && pace <= 1e6))
+			return mtb_cli_error(MTB_EXIT_USAGE, "%s: --pace: must be above 0, got '%s'", CMD, pace_arg);
+		if (!lockstep)
+			return mtb_cli_error(MTB_EXIT_USAGE, "%s: --pace: only on a simulated bench in lockstep (%s has no sim-clock device)",
+					     CMD, cfg->origin);
 	}
 	if (!cert || !*cert)
 		return mtb_cli_error(MTB_EXIT_USAGE, "%s: --bench: %s: the reference meter names no certificate", CMD, cfg->origin);
@@ -278,7 +304,7 @@ int mtb_cmd_run(int argc, char **argv)
 	struct mtb_log log = { mtb_log_sink_stderr, NULL, MTB_LOG_WARN };
 	struct mtb_bench_io_hal *hio = NULL;
 	struct mtb_dial_reader *dr = NULL;
-	struct mtb_bench_io_hal_opts ho = { .lockstep = lockstep, .log = &log };
+	struct mtb_bench_io_hal_opts ho = { .lockstep = lockstep, .pace = pace, .log = &log };
 	rc = mtb_bench_io_hal_create(&hio, cfg, &ho, &eb);
 	if (rc == MTB_OK) {
 		int positions[MTB_PLAN_MAX_METERS];
@@ -291,7 +317,7 @@ int mtb_cmd_run(int argc, char **argv)
 		mtb_records_close(rec);
 		return mtb_cli_error(MTB_EXIT_FAIL, "%s: %s", CMD, eb.msg);
 	}
-	struct term term = { .quiet = mtb_cli_get(opts, "quiet") != NULL, .last_state = -1, .committing = -1,
+	struct term term = { .quiet = mtb_cli_get(opts, "quiet") != NULL, .last_state = -1,
 			     .rec = rec, .sid = sid, .dr = dr, .type_name = plan->type.name };
 	const char *live_at = mtb_cli_get(opts, "live");
 	if (live_at) {
@@ -315,7 +341,13 @@ int mtb_cmd_run(int argc, char **argv)
 		free(v);
 		mtb_live_set_control(term.live, live_control, &abort_flag);
 		mtb_bench_io_hal_set_dial_reader(hio, read_dial_live, &term);
-		fprintf(stderr, "live view: http://%s/\n", live_at);
+		char host[64] = "127.0.0.1";
+		const char *colon = strrchr(live_at, ':');
+		if (colon && colon - live_at < (long)sizeof host && colon > live_at)
+			snprintf(host, sizeof host, "%.*s", (int)(colon - live_at), live_at);
+		if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "localhost") == 0)
+			snprintf(host, sizeof host, "127.0.0.1");
+		fprintf(stderr, "live view: http://%s:%d/\n", host, mtb_live_port(term.live));
 	} else {
 		mtb_bench_io_hal_set_dial_reader(hio, mtb_dial_reader_read, dr);
 	}

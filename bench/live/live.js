@@ -6,7 +6,9 @@ const TEXT = {
   "zh-Hant": {
     title: "水量計檢測 即時畫面", connecting: "連線中", live: "● 即時", lost: "連線中斷，重新連線中",
     state: "目前步驟", flow: "流量", target: "目標", ref_volume: "標準器體積", reading: "水量計讀值",
-    confidence: "辨識信心", points: "各流量點誤差（與公差比較）", other_meters: "同批其他水量計",
+    confidence: "辨識信心", points: "各流量點誤差（與公差比較）",
+    points_in_service: "各流量點誤差（與檢查公差比較）", mpe_in_service: "檢查公差",
+    unread: "無法讀取", unread_why: "水量計讀值無法辨識，本流量點不判定", other_meters: "同批其他水量計",
     session: "檢測編號", reference: "標準器", certificate: "校正證書", report: "報告（申請人副本）",
     readonly: "本畫面僅供觀看，無法操作檢測設備。", lang_button: "English",
     disputed: "受鑑定水量計", meter: "水量計", serial: "序號", point_of: (i, n, p) => `流量點 ${i} / ${n}（${p}）`,
@@ -23,7 +25,9 @@ const TEXT = {
   en: {
     title: "Water meter test — live", connecting: "connecting", live: "● live", lost: "connection lost, reconnecting",
     state: "Step", flow: "Flow rate", target: "target", ref_volume: "Reference volume", reading: "Meter reading",
-    confidence: "confidence", points: "Error at each flow rate (against the limits)", other_meters: "Other meters on the bench",
+    confidence: "confidence", points: "Error at each flow rate (against the limits)",
+    points_in_service: "Error at each flow rate (against the in-service limits)", mpe_in_service: "in-service limit",
+    unread: "not read", unread_why: "the dial could not be read: no result at this flow rate", other_meters: "Other meters on the bench",
     session: "Session", reference: "Reference meter", certificate: "Calibration certificate",
     report: "Report (customer's copy)", readonly: "This screen is for watching only; it cannot operate the bench.",
     lang_button: "中文", disputed: "Disputed meter", meter: "Meter", serial: "serial",
@@ -102,7 +106,7 @@ function renderFlow() {
   $("flow").textContent = fmt(f.flow_lph, f.flow_lph < 100 ? 2 : 1);
   $("target-flow").textContent = fmt(f.target_lph, f.target_lph < 100 ? 2 : 1);
   $("ref-volume").textContent = fmt(f.ref_volume_l, 3);
-  $("target-volume").textContent = fmt(f.target_volume_l, 3);
+  $("target-volume").textContent = f.target_volume_l > 0 ? fmt(f.target_volume_l, 3) : "—";   /* chosen at the start */
   const pct = f.target_volume_l > 0 ? Math.max(0, Math.min(100, 100 * f.ref_volume_l / f.target_volume_l)) : 0;
   $("volume-bar").style.width = pct + "%";
 }
@@ -119,7 +123,7 @@ function renderReading() {
 function bandSvg(p) {
   const ns = "http://www.w3.org/2000/svg";
   const range = Math.max(p.mpe_pct * 1.6, Math.abs(p.error_pct) + p.u_exp_pct + 0.5);
-  const W = 600, H = 64, x = (v) => W / 2 + (v / range) * (W / 2 - 10);
+  const W = 600, H = 84, x = (v) => W / 2 + (v / range) * (W / 2 - 10);
   const svg = document.createElementNS(ns, "svg");
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   svg.setAttribute("class", "band");
@@ -132,16 +136,21 @@ function bandSvg(p) {
   add("rect", { x: 0, y: 14, width: W, height: 30, fill: "#0c1116", rx: 6 });
   add("rect", { x: x(-p.mpe_pct), y: 14, width: x(p.mpe_pct) - x(-p.mpe_pct), height: 30, fill: "#2d6a8f", opacity: 0.55 });
   add("line", { x1: x(0), y1: 10, x2: x(0), y2: 48, stroke: "#9aa8b5", "stroke-width": 2 });
-  add("text", { x: x(-p.mpe_pct), y: 62, fill: "#9aa8b5", "font-size": 15, "text-anchor": "middle" }, `−${fmt(p.mpe_pct, 1)} %`);
-  add("text", { x: x(p.mpe_pct), y: 62, fill: "#9aa8b5", "font-size": 15, "text-anchor": "middle" }, `+${fmt(p.mpe_pct, 1)} %`);
+  add("text", { x: x(-p.mpe_pct), y: 78, fill: "#c3ced8", "font-size": 26, "text-anchor": "middle" }, `−${fmt(p.mpe_pct, 1)} %`);
+  add("text", { x: x(p.mpe_pct), y: 78, fill: "#c3ced8", "font-size": 26, "text-anchor": "middle" }, `+${fmt(p.mpe_pct, 1)} %`);
   const col = p.verdict === "pass" ? "#3fb27f" : p.verdict === "fail" ? "#e0584f" : "#e3a63a";
   add("line", { x1: x(p.error_pct - p.u_exp_pct), y1: 29, x2: x(p.error_pct + p.u_exp_pct), y2: 29, stroke: col, "stroke-width": 5 });
   add("circle", { cx: x(p.error_pct), cy: 29, r: 10, fill: col, stroke: "#fff", "stroke-width": 2 });
   return svg;
 }
 
+/* In-service inspections and dispute appraisals are judged against the in-service limits. */
+const inService = () => st.session && st.session.mode !== "verification";
+
 function renderPoints() {
   const t = T();
+  $("points-title").textContent = inService() ? t.points_in_service : t.points;
+  const mpe = inService() ? t.mpe_in_service : t.mpe;
   const pts = Object.values(st.points[st.focus] || {}).sort((a, b) => a.point_index - b.point_index);
   $("point-list").replaceChildren(...pts.map((p) => {
     const row = document.createElement("div");
@@ -152,11 +161,22 @@ function renderPoints() {
     name.firstChild.textContent = p.name;
     name.lastChild.textContent = `${fmt(p.flow_lph, 1)} L/h`;
     const right = document.createElement("div");
-    right.innerHTML = `<div class="err-num"></div><div class="pt-verdict"></div>`;
-    right.firstChild.textContent = `${signed(p.error_pct, 2)} %`;
-    right.firstChild.className = "err-num " + p.verdict;
-    right.lastChild.textContent = `${t.verdicts[p.verdict] || p.verdict} · ${t.mpe} ±${fmt(p.mpe_pct, 1)} % · U ${fmt(p.u_exp_pct, 2)} %`;
-    row.append(name, bandSvg(p), right);
+    right.innerHTML = `<div class="err-num"></div><div class="pt-verdict"></div><div class="pt-limit"></div>`;
+    const unread = p.verdict === "invalid" && !(p.mpe_pct > 0);
+    right.children[0].textContent = unread ? "—" : `${signed(p.error_pct, 2)} %`;
+    right.children[0].className = "err-num " + p.verdict;
+    right.children[1].textContent = unread ? t.unread : (t.verdicts[p.verdict] || p.verdict);
+    right.children[1].className = "pt-verdict " + p.verdict;
+    right.children[2].textContent = unread ? "" : `${mpe} ±${fmt(p.mpe_pct, 1)} % · U ${fmt(p.u_exp_pct, 2)} %`;
+    let middle;
+    if (unread) {
+      middle = document.createElement("div");
+      middle.className = "pt-unread";
+      middle.textContent = t.unread_why;
+    } else {
+      middle = bandSvg(p);
+    }
+    row.append(name, middle, right);
     return row;
   }));
 }

@@ -20,6 +20,10 @@ expect "malformed plan" 2 "line 7: field 'start': must be flying or standing" --
 printf 'name: b\nbuses: []\n' > "$tmp/b.yaml"
 expect "malformed bench" 2 "--bench: $tmp/b.yaml" -- run --plan demo --bench "$tmp/b.yaml" --out "$tmp/o"
 expect "bad reading" 2 "--reading: must be camera or manual" -- run --plan demo --bench sim --out "$tmp/o" --reading eyes
+expect "bad pace" 2 "--pace: must be above 0, got '0'" -- run --plan demo --bench sim --out "$tmp/o" --pace 0
+# the simulated bench without its lockstep clock (the lines from "- name: clock" to "- name: pump")
+sed '/- name: clock/,/- name: pump/{/- name: pump/!d}' configs/benches/sim.yaml > "$tmp/free.yaml"
+expect "pace without lockstep" 2 "--pace: only on a simulated bench in lockstep ($tmp/free.yaml has no sim-clock device)" -- run --plan demo --bench "$tmp/free.yaml" --out "$tmp/o" --pace 10
 
 # An expired certificate stops the run before any valve moves.
 mkdir -p "$tmp/cfg/references"
