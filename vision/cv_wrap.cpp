@@ -158,13 +158,13 @@ extern "C" void mtb_cvw_net_destroy(struct mtb_cvw_net *net)
 	delete net;
 }
 
-extern "C" int mtb_cvw_net_run(struct mtb_cvw_net *net, const float *input, int c, int h, int w,
+extern "C" int mtb_cvw_net_run(struct mtb_cvw_net *net, const float *input, int n, int c, int h, int w,
 			       float *out, size_t out_len, struct mtb_errbuf *eb)
 {
 	return guarded(eb, "network failed", [&]() -> int {
-		if (!net || !input || !out)
-			return fail(eb, MTB_ERR_ARG, "network failed", "null argument");
-		int dims[4] = { 1, c, h, w };
+		if (!net || !input || !out || n < 1)
+			return fail(eb, MTB_ERR_ARG, "network failed", "null argument or empty batch");
+		int dims[4] = { n, c, h, w };
 		cv::Mat blob(4, dims, CV_32F, const_cast<float *>(input));
 		net->net.setInput(blob);
 		cv::Mat res = net->net.forward();

@@ -31,9 +31,10 @@ int mtb_cvw_resize_bgr(const struct mtb_image *img, int dst_w, int dst_h, unsign
 struct mtb_cvw_net;
 int mtb_cvw_net_load(const char *onnx_path, struct mtb_cvw_net **out, struct mtb_errbuf *eb);
 void mtb_cvw_net_destroy(struct mtb_cvw_net *net);
-/* Runs one NCHW float input of 1 x c x h x w; copies the flattened first output into out
- * (out_len values; MTB_ERR_RANGE when the network produces a different count). */
-int mtb_cvw_net_run(struct mtb_cvw_net *net, const float *input, int c, int h, int w,
+/* Runs one NCHW float batch of n x c x h x w in a single forward pass; copies the flattened
+ * first output into out (out_len values, n rows; MTB_ERR_RANGE when the network produces a
+ * different count). */
+int mtb_cvw_net_run(struct mtb_cvw_net *net, const float *input, int n, int c, int h, int w,
 		    float *out, size_t out_len, struct mtb_errbuf *eb);
 
 #ifdef __cplusplus

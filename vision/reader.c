@@ -35,11 +35,15 @@ const struct mtb_reader_rules mtb_reader_needle_rules = {
 /* A crop whose pixels vary less than this (standard deviation, grey levels) shows nothing. */
 #define MIN_CONTRAST 4.0
 
+/* Views of one crop read in one batch: at most this many. */
+#define MAX_VIEWS 4
+
 struct mtb_vision {
 	struct mtb_cvw_net *digit;
 	struct mtb_cvw_net *needle;
 	char model_dir[400];
-	float input[3 * MTB_NEEDLE_W * MTB_NEEDLE_H];
+	float input[MAX_VIEWS * 3 * MTB_NEEDLE_W * MTB_NEEDLE_H];
+	float prob[MAX_VIEWS * MTB_READER_CLASSES];
 	unsigned char pixels[3 * MTB_NEEDLE_W * MTB_NEEDLE_H];
 };
 
@@ -140,7 +144,7 @@ static int load_net(const char *dir, const char *name, int w, int h, struct mtb_
 	if (!zeros)
 		rc = mtb_errbuf_set(eb, MTB_ERR_NOMEM, "out of memory");
 	else
-		rc = mtb_cvw_net_run(*out, zeros, 3, h, w, probe, MTB_READER_CLASSES, eb);
+		rc = mtb_cvw_net_run(*out, zeros, 1, 3, h, w, probe, MTB_READER_CLASSES, eb);
 	free(zeros);
 	if (rc != MTB_OK) {
 		mtb_cvw_net_destroy(*out);
@@ -187,18 +191,37 @@ void mtb_vision_destroy(struct mtb_vision *v)
 
 /* --------------------------------------------------------------- reading */
 
-/* Runs the network on one view of the crop into p[MTB_READER_CLASSES]; *sd_out gets the
- * view's contrast (standard deviation of its pixels, grey levels). */
-static int run_view(struct mtb_vision *v, struct mtb_cvw_net *net, int w, int h, const struct mtb_image *view,
-		    float *p, double *sd_out)
+/* How a crop is looked at: a roller in its window as given and in two slightly tighter framings
+ * (a camera's crop box is never exact; insets are symmetric, so the roll position in the window
+ * is unchanged); a pointer in four quarter turns of the same pixels (a quarter turn moves the
+ * pointer by exactly 2.5 divisions and needs no interpolation, so each view is the same crop
+ * seen by the network in another orientation; averaging them halves what the network's
+ * orientation bias and noise add). All views of a crop run in one batch. */
+struct view {
+	double inset_x, inset_y;   /* fraction of the width / height cut from each side */
+	int quarter_turns;         /* clockwise */
+};
+static const struct view DIGIT_VIEWS[] = { { 0.0, 0.0, 0 }, { 0.08, 0.04, 0 }, { 0.04, 0.08, 0 } };
+static const struct view NEEDLE_VIEWS[] = { { 0.0, 0.0, 0 }, { 0.0, 0.0, 1 }, { 0.0, 0.0, 2 }, { 0.0, 0.0, 3 } };
+#define MAX_VIEW_SPREAD 0.5
+
+/* Resizes one framing of the crop to the network's w x h into v->pixels; *mean_out and
+ * *sd_out get the pixels' mean and standard deviation over all channels, *contrast_out the
+ * spread within each channel (a flat coloured crop has none, although its channels differ). */
+static int resize_view(struct mtb_vision *v, const struct mtb_image *crop, const struct view *vw, int w, int h,
+		       double *mean_out, double *sd_out, double *contrast_out)
 {
 	struct mtb_errbuf eb = { { 0 } };
-	int n = w * h * 3;
-	int rc = mtb_cvw_resize_bgr(view, w, h, v->pixels, &eb);
+	int dx = (int)lround(vw->inset_x * crop->width);
+	int dy = (int)lround(vw->inset_y * crop->height);
+	struct mtb_image win = *crop;   /* a window on the same pixels, no copy */
+	win.data = crop->data + (size_t)dy * crop->stride + (size_t)dx * (size_t)crop->channels;
+	win.width = crop->width - 2 * dx;
+	win.height = crop->height - 2 * dy;
+	int rc = mtb_cvw_resize_bgr(&win, w, h, v->pixels, &eb);
 	if (rc != MTB_OK)
 		return rc;
-	/* Per-crop normalisation: mean 0, standard deviation 1 over all pixels and channels
-	 * (the training script's normalise()), so exposure and colour of a camera matter less. */
+	int n = w * h * 3;
 	double sum = 0.0, sq = 0.0, sum_c[3] = { 0 }, sq_c[3] = { 0 };
 	for (int i = 0; i < n; i++) {
 		double x = v->pixels[i];
@@ -209,34 +232,41 @@ static int run_view(struct mtb_vision *v, struct mtb_cvw_net *net, int w, int h,
 	}
 	double mean = sum / n;
 	double var = sq / n - mean * mean;
-	double sd = var > 0.0 ? sqrt(var) : 0.0;
-	/* Contrast is the spread within each channel: a flat coloured crop has none, although its
-	 * three channels differ. */
 	double var_sp = 0.0;
 	for (int c = 0; c < 3; c++) {
 		double m = sum_c[c] / (n / 3);
 		var_sp += (sq_c[c] / (n / 3) - m * m) / 3.0;
 	}
-	*sd_out = var_sp > 0.0 ? sqrt(var_sp) : 0.0;
-	if (*sd_out < MIN_CONTRAST)
-		return MTB_OK;
-	/* HWC (OpenCV) -> CHW (the network). */
-	for (int c = 0; c < 3; c++)
-		for (int i = 0; i < w * h; i++)
-			v->input[c * w * h + i] = (float)((v->pixels[i * 3 + c] - mean) / sd);
-	return mtb_cvw_net_run(net, v->input, 3, h, w, p, MTB_READER_CLASSES, &eb);
+	*mean_out = mean;
+	*sd_out = var > 0.0 ? sqrt(var) : 0.0;
+	*contrast_out = var_sp > 0.0 ? sqrt(var_sp) : 0.0;
+	return MTB_OK;
 }
 
-/* The crop as given and two slightly tighter framings of it (a camera's crop box is never
- * exact). Insets are symmetric, so a roller's position in the window is unchanged. The
- * probabilities are averaged; views that disagree by more than half a digit are a refusal:
- * a reading that moves when the frame moves by a few pixels is a guess. */
-static const struct { double inset_x, inset_y; } VIEWS[] = { { 0.0, 0.0 }, { 0.08, 0.04 }, { 0.04, 0.08 } };
-#define N_VIEWS (sizeof VIEWS / sizeof VIEWS[0])
-#define MAX_VIEW_SPREAD 0.5
+/* Writes v->pixels (h x w BGR, HWC) turned by `quarter_turns` clockwise into dst as the
+ * network's input: CHW, mean 0 and standard deviation 1 over all pixels and channels (the
+ * training script's normalise()). Quarter turns need a square input. */
+static void write_input(const struct mtb_vision *v, int w, int h, int quarter_turns, double mean, double sd,
+			float *dst)
+{
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			int sx = x, sy = y;   /* the source pixel shown at (x, y) after the turn */
+			switch (quarter_turns & 3) {
+			case 1: sx = y; sy = h - 1 - x; break;
+			case 2: sx = w - 1 - x; sy = h - 1 - y; break;
+			case 3: sx = w - 1 - y; sy = x; break;
+			default: break;
+			}
+			const unsigned char *px = v->pixels + ((size_t)sy * w + sx) * 3;
+			for (int c = 0; c < 3; c++)
+				dst[(size_t)c * w * h + (size_t)y * w + x] = (float)((px[c] - mean) / sd);
+		}
+}
 
 static int read_crop(struct mtb_vision *v, struct mtb_cvw_net *net, const char *model, int w, int h,
-		     const struct mtb_reader_rules *rules, const struct mtb_image *crop, struct mtb_reading *out)
+		     const struct mtb_reader_rules *rules, const struct view *views, int n_views,
+		     const struct mtb_image *crop, struct mtb_reading *out)
 {
 	if (!v || !crop || !out || !crop->data ||
 	    (crop->channels != 1 && crop->channels != 3 && crop->channels != 4) ||
@@ -253,35 +283,48 @@ static int read_crop(struct mtb_vision *v, struct mtb_cvw_net *net, const char *
 		refuse(out, "unreadable crop: %dx%d pixels is too small", crop->width, crop->height);
 		return MTB_OK;
 	}
-	float p[MTB_READER_CLASSES], sum[MTB_READER_CLASSES] = { 0 };
-	double value[N_VIEWS];
-	for (size_t k = 0; k < N_VIEWS; k++) {
-		int dx = (int)lround(VIEWS[k].inset_x * crop->width);
-		int dy = (int)lround(VIEWS[k].inset_y * crop->height);
-		struct mtb_image view = *crop;   /* a window on the same pixels, no copy */
-		view.data = crop->data + (size_t)dy * crop->stride + (size_t)dx * (size_t)crop->channels;
-		view.width = crop->width - 2 * dx;
-		view.height = crop->height - 2 * dy;
-		double sd;
-		int rc = run_view(v, net, w, h, &view, p, &sd);
-		if (rc != MTB_OK)
-			return rc;
-		if (sd < MIN_CONTRAST) {
-			refuse(out, "unreadable crop: no contrast (sd %.1f)", sd);
-			return MTB_OK;
+	size_t plane = (size_t)3 * w * h;
+	double mean = 0.0, sd = 0.0, contrast = 0.0;
+	for (int k = 0; k < n_views; k++) {
+		bool same_pixels = k > 0 && views[k].inset_x == views[k - 1].inset_x &&
+				   views[k].inset_y == views[k - 1].inset_y;
+		if (!same_pixels) {
+			int rc = resize_view(v, crop, &views[k], w, h, &mean, &sd, &contrast);
+			if (rc != MTB_OK)
+				return rc;
+			if (contrast < MIN_CONTRAST) {
+				refuse(out, "unreadable crop: no contrast (sd %.1f)", contrast);
+				return MTB_OK;
+			}
 		}
+		write_input(v, w, h, views[k].quarter_turns, mean, sd, v->input + (size_t)k * plane);
+	}
+	struct mtb_errbuf eb = { { 0 } };
+	int rc = mtb_cvw_net_run(net, v->input, n_views, 3, h, w, v->prob, (size_t)n_views * MTB_READER_CLASSES, &eb);
+	if (rc != MTB_OK)
+		return rc;
+	/* Each view's probabilities back in the crop's own orientation: a view turned by q
+	 * quarters shows the pointer 25 q tenths further round. */
+	float sum[MTB_READER_CLASSES] = { 0 }, p[MTB_READER_CLASSES];
+	double value[MAX_VIEWS];
+	for (int k = 0; k < n_views; k++) {
+		const float *pk = v->prob + (size_t)k * MTB_READER_CLASSES;
+		int shift = 25 * (views[k].quarter_turns & 3);
+		for (int c = 0; c < MTB_READER_TENTHS; c++)
+			p[c] = pk[wrap(c + shift)];
+		p[MTB_READER_TENTHS] = pk[MTB_READER_TENTHS];
 		struct mtb_reading one;
 		mtb_reader_decide(p, rules, &one);
 		value[k] = one.value;
 		for (int c = 0; c < MTB_READER_CLASSES; c++)
-			sum[c] += p[c] / (float)N_VIEWS;
+			sum[c] += p[c] / (float)n_views;
 	}
 	mtb_reader_decide(sum, rules, out);
 	if (out->refused)
 		return MTB_OK;
-	for (size_t k = 0; k < N_VIEWS; k++)
+	for (int k = 0; k < n_views; k++)
 		if (mtb_reader_circ_dist(value[k], out->value) > MAX_VIEW_SPREAD) {
-			refuse(out, "unstable: %.1f in one framing, %.1f in another", value[k], out->value);
+			refuse(out, "unstable: %.1f in one view, %.1f in another", value[k], out->value);
 			return MTB_OK;
 		}
 	return MTB_OK;
@@ -289,10 +332,12 @@ static int read_crop(struct mtb_vision *v, struct mtb_cvw_net *net, const char *
 
 int mtb_vision_read_digit(struct mtb_vision *v, const struct mtb_image *crop, struct mtb_reading *out)
 {
-	return read_crop(v, v ? v->digit : NULL, "digit", MTB_DIGIT_W, MTB_DIGIT_H, &mtb_reader_digit_rules, crop, out);
+	return read_crop(v, v ? v->digit : NULL, "digit", MTB_DIGIT_W, MTB_DIGIT_H, &mtb_reader_digit_rules, DIGIT_VIEWS,
+			 (int)(sizeof DIGIT_VIEWS / sizeof DIGIT_VIEWS[0]), crop, out);
 }
 
 int mtb_vision_read_needle(struct mtb_vision *v, const struct mtb_image *crop, struct mtb_reading *out)
 {
-	return read_crop(v, v ? v->needle : NULL, "needle", MTB_NEEDLE_W, MTB_NEEDLE_H, &mtb_reader_needle_rules, crop, out);
+	return read_crop(v, v ? v->needle : NULL, "needle", MTB_NEEDLE_W, MTB_NEEDLE_H, &mtb_reader_needle_rules,
+			 NEEDLE_VIEWS, (int)(sizeof NEEDLE_VIEWS / sizeof NEEDLE_VIEWS[0]), crop, out);
 }
