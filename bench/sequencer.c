@@ -206,34 +206,36 @@ static int set_flow(struct run *r, const struct mtb_plan_point *pt)
 	}
 }
 
-/* Dial readings of every meter, `frames` times, each frame bracketed by reference samples so
- * its instant can be placed on the reference totaliser. */
-static int read_all(struct run *r, int phase)
+struct phase_frames {
+	int n;                               /* readable frames placed on the reference */
+	int64_t off[MAX_FRAMES];             /* reading - reference at the frame's instant */
+	int64_t raw[MAX_FRAMES];             /* the same with the camera's value (before a technician's rounding) */
+	int64_t ref[MAX_FRAMES], t[MAX_FRAMES];
+	double resid[MAX_FRAMES];            /* offset less the meter's own drift, sorted */
+	double resolution_l;                 /* worst resolution of these readings */
+	double tol_ul;                       /* how far two camera values may disagree */
+};
+static void phase_frames_collect(struct run *r, int m, int ph, bool manual, struct phase_frames *pf);
+static double phase_frames_slope(const struct phase_frames *pf, double max_abs);
+static int phase_frames_agreeing(struct phase_frames *pf, double slope);
+static bool phase_frames_accepted(const struct phase_frames *pf, int agreeing, int need);
+
+/* Takes frames of every meter that has fewer readable ones than want_i[meter], one round per
+ * sample period, until none lacks or *f reaches `attempts` (a refused frame is retaken, as an
+ * operator would look again). Each frame is bracketed by reference samples. */
+static int take_frames(struct run *r, int phase, const int *want_i, int *f, int attempts)
 {
 	const struct mtb_plan *plan = r->o->plan;
-	int pos[MTB_PLAN_MAX_METERS];
-	for (int i = 0; i < plan->n_meters; i++) {
-		pos[i] = plan->meters[i].position;
-		r->frames[i][phase].n = 0;
-	}
-	/* Frames until every meter has `frames` readable ones (a refused frame is retaken, as an
-	 * operator would look again), at most max_frames attempts. At rest too: a dial read once
-	 * has nothing to catch a digit taken for another, and the error that makes passes for the
-	 * meter's own. */
-	int want = r->p->frames;
-	int attempts = want > r->p->max_frames ? want : r->p->max_frames;
-	if (attempts > MAX_FRAMES)
-		attempts = MAX_FRAMES;
 	struct mtb_ref_obs obs;
-	int rc = sample(r, &obs);
-	for (int f = 0; rc == MTB_OK && f < attempts; f++) {
+	int rc = MTB_OK;
+	for (; *f < attempts; ++*f) {
 		int need[MTB_PLAN_MAX_METERS], n_need = 0, idx[MTB_PLAN_MAX_METERS];
 		for (int i = 0; i < plan->n_meters; i++) {
 			int good = 0;
 			for (int k = 0; k < r->frames[i][phase].n; k++)
 				good += r->frames[i][phase].obs[k].ok;
-			if (good < want) {
-				need[n_need] = pos[i];
+			if (good < want_i[i]) {
+				need[n_need] = plan->meters[i].position;
 				idx[n_need++] = i;
 			}
 		}
@@ -250,13 +252,17 @@ static int read_all(struct run *r, int phase)
 			else
 				free(d[k].jpeg);
 		}
-		if ((rc = wait_s(r, r->p->sample_period_s)) == MTB_OK)
-			rc = sample(r, &obs);
+		if ((rc = wait_s(r, r->p->sample_period_s)) != MTB_OK || (rc = sample(r, &obs)) != MTB_OK)
+			return rc;
 	}
-	if (rc != MTB_OK)
-		return rc;
-	r->t_last_us = now(r);
-	/* Place every frame on the reference totaliser. */
+	return MTB_OK;
+}
+
+/* Places every readable frame of the phase on the reference totaliser (interpolated to the
+ * frame's instant); a frame outside the samples becomes unreadable. */
+static int place_frames(struct run *r, int phase)
+{
+	const struct mtb_plan *plan = r->o->plan;
 	struct mtb_ref_sample *rs = malloc(sizeof *rs * (size_t)(r->n_samples ? r->n_samples : 1));
 	if (!rs)
 		return fail(r, MTB_ERR_NOMEM, "out of memory");
@@ -276,6 +282,47 @@ static int read_all(struct run *r, int phase)
 	}
 	free(rs);
 	return MTB_OK;
+}
+
+/* Dial readings of every meter for one phase (0 start, 1 end), flying or at rest: `frames`
+ * frames that agree with each other and are most of the readable ones (a dial read once has
+ * nothing to catch a digit taken for another, and the error that makes passes for the meter's
+ * own). When one stands apart (a misread, or a frame whose instant was off), more are taken
+ * for that meter, within max_frames, rather than the meter given up or the odd frame averaged
+ * in; combine() then uses the agreeing ones. */
+static int read_all(struct run *r, int phase)
+{
+	const struct mtb_plan *plan = r->o->plan;
+	int want = r->p->frames;
+	int attempts = want > r->p->max_frames ? want : r->p->max_frames;
+	if (attempts > MAX_FRAMES)
+		attempts = MAX_FRAMES;
+	int want_i[MTB_PLAN_MAX_METERS];
+	for (int i = 0; i < plan->n_meters; i++) {
+		r->frames[i][phase].n = 0;
+		want_i[i] = want;
+	}
+	struct mtb_ref_obs obs;
+	int rc = sample(r, &obs);
+	int f = 0;
+	for (bool more = true; rc == MTB_OK && more;) {
+		if ((rc = take_frames(r, phase, want_i, &f, attempts)) != MTB_OK ||
+		    (rc = place_frames(r, phase)) != MTB_OK)
+			break;
+		more = false;
+		for (int i = 0; want > 1 && f < attempts && i < plan->n_meters; i++) {
+			struct phase_frames pf;
+			phase_frames_collect(r, i, phase, false, &pf);
+			int readable = pf.n;
+			double slope = phase_frames_slope(&pf, r->p->max_plausible_error);
+			if (readable >= want_i[i] && !phase_frames_accepted(&pf, phase_frames_agreeing(&pf, slope), want)) {
+				want_i[i] = readable + 1;
+				more = true;
+			}
+		}
+	}
+	r->t_last_us = now(r);
+	return rc;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -307,61 +354,158 @@ struct meter_result {
 	int64_t t_start_us, t_end_us;
 };
 
+/* A meter's readable frames of one phase: offsets, their reference values and instants, and
+ * the tolerance two of them may disagree by once the meter's own error is taken out (below):
+ * the camera's steps, plus the water that passes in the timing uncertainty of two frames (a
+ * frame's instant is known to +-sync_u_s). Agreement is judged on the camera's values also for
+ * --reading manual, whose readings are made from the same frames: rounding to the scale
+ * interval would hide a misread smaller than twenty intervals. */
+static void phase_frames_collect(struct run *r, int m, int ph, bool manual, struct phase_frames *pf)
+{
+	memset(pf, 0, sizeof *pf);
+	int64_t interval = r->o->plan->type.scale_interval_ul;
+	const struct meter_frames *mf = &r->frames[m][ph];
+	double cam_resol = 0.0;
+	for (int f = 0; f < mf->n; f++) {
+		const struct mtb_dial_obs *o = &mf->obs[f];
+		if (!o->ok)
+			continue;
+		int64_t reading = manual ? manual_reading(o->volume_ul, interval) : o->volume_ul;
+		double resol = manual ? interval / 1e6 : o->resolution_l;
+		pf->resolution_l = pf->resolution_l > resol ? pf->resolution_l : resol;
+		cam_resol = cam_resol > o->resolution_l ? cam_resol : o->resolution_l;
+		pf->off[pf->n] = reading - mf->ref_ul[f];
+		pf->raw[pf->n] = o->volume_ul - mf->ref_ul[f];
+		pf->ref[pf->n] = mf->ref_ul[f];
+		pf->t[pf->n] = o->t_us;
+		pf->n++;
+	}
+	double flow_ulpms = r->prog.flow_lph / 3.6e3 * 1e3;   /* uL per ms */
+	pf->tol_ul = 20.0 * cam_resol * 1e6 + 2.0 * flow_ulpms * r->p->sync_u_s * 1e3 + 1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* The meter's own error makes a frame's offset grow with the water through it: offset =
+ * E x (reference volume) + constant. Frames a few tenths of a second apart at Q3 differ by
+ * E x Q x dt, several millilitres for a meter a few per cent off, so frames are compared on
+ * the offset less that drift. Within one phase the drift is estimated as the median of the
+ * pairwise slopes (Theil-Sen, robust to one odd frame among four or more), bounded by
+ * +-max_abs; it only decides whether to take more frames. */
+static double phase_frames_slope(const struct phase_frames *pf, double max_abs)
+{
+	double sl[MAX_FRAMES * (MAX_FRAMES - 1) / 2];
+	int k = 0;
+	for (int i = 0; i < pf->n; i++)
+		for (int j = i + 1; j < pf->n; j++)
+			if (pf->ref[j] != pf->ref[i])
+				sl[k++] = (double)(pf->raw[j] - pf->raw[i]) / (double)(pf->ref[j] - pf->ref[i]);
+	if (k == 0)
+		return 0.0;
+	qsort(sl, (size_t)k, sizeof sl[0], cmp_double);
+	double m = k % 2 ? sl[k / 2] : 0.5 * (sl[k / 2 - 1] + sl[k / 2]);
+	return m > max_abs ? max_abs : m < -max_abs ? -max_abs : m;
+}
+
+/* Keeps the largest set of frames whose residuals (offset less slope x reference volume) lie
+ * within the tolerance of each other (the narrowest of equal sets, then the first), dropping
+ * the others; returns how many there were before. */
+static int phase_frames_agreeing(struct phase_frames *pf, double slope)
+{
+	int n = pf->n;
+	int order[MAX_FRAMES];
+	double key[MAX_FRAMES][2];
+	for (int i = 0; i < n; i++) {
+		key[i][0] = (double)pf->raw[i] - slope * (double)(pf->ref[i] - pf->ref[0]);
+		key[i][1] = i;
+	}
+	qsort(key, (size_t)n, sizeof key[0], cmp_double);   /* by residual (first member) */
+	for (int i = 0; i < n; i++)
+		order[i] = (int)key[i][1];
+	int best = 0, best_len = 0;
+	for (int i = 0, j = 0; i < n; i++) {
+		if (j < i)
+			j = i;
+		while (j + 1 < n && key[j + 1][0] - key[i][0] <= pf->tol_ul)
+			j++;
+		int len = j - i + 1;
+		if (len > best_len || (len == best_len && key[j][0] - key[i][0] < key[best + best_len - 1][0] - key[best][0])) {
+			best = i;
+			best_len = len;
+		}
+	}
+	struct phase_frames kept = *pf;
+	for (int k = 0; k < best_len; k++) {
+		int i = order[best + k];
+		kept.off[k] = pf->off[i];
+		kept.raw[k] = pf->raw[i];
+		kept.ref[k] = pf->ref[i];
+		kept.t[k] = pf->t[i];
+		kept.resid[k] = key[best + k][0];
+	}
+	kept.n = best_len;
+	*pf = kept;
+	return n;
+}
+
+/* Enough agreeing frames, and most of the readable ones. */
+static bool phase_frames_accepted(const struct phase_frames *pf, int readable, int need)
+{
+	return pf->n >= need && 2 * pf->n > readable;
+}
+
 /* Combines a meter's start and end frames: each frame gives offset = reading - reference at its
- * instant; the medians of the offsets at start and end, with the median reference instants,
- * give Vi and Va over one common interval. Frames that disagree by more than two resolution
- * steps make the meter unreadable for this point rather than averaged into a guess. */
+ * instant; the medians of the agreeing frames' offsets at start and end, with their median
+ * reference instants, give Vi and Va over one common interval (the offsets move linearly with
+ * the reference volume, so the median offset and the median reference belong together). The
+ * meter's drift used to compare frames is here the error over the whole point from the medians
+ * of all readable frames, which one odd frame per phase cannot move far. When the frames do not
+ * agree (fewer than two within tolerance, or not most of them), the meter is unreadable for
+ * this point rather than averaged into a guess. */
 static void combine(struct run *r, int m, bool manual, struct meter_result *res)
 {
 	memset(res, 0, sizeof *res);
-	int64_t interval = r->o->plan->type.scale_interval_ul;
 	int64_t off[2][MAX_FRAMES], ref[2][MAX_FRAMES], tt[2][MAX_FRAMES];
 	int n[2] = { 0, 0 };
+	/* Two readable frames at least, flying or at rest, camera or the modelled technician: one
+	 * frame cannot show a misread. */
+	int need = r->p->frames > 1 ? 2 : 1;
+	struct phase_frames pf[2];
 	for (int ph = 0; ph < 2; ph++) {
-		struct meter_frames *mf = &r->frames[m][ph];
-		int64_t raw[MAX_FRAMES];   /* offsets as the camera read them */
-		double cam_resol = 0;
-		for (int f = 0; f < mf->n; f++) {
-			const struct mtb_dial_obs *o = &mf->obs[f];
-			if (!o->ok)
-				continue;
-			int64_t reading = manual ? manual_reading(o->volume_ul, interval) : o->volume_ul;
-			double resol = manual ? interval / 1e6 : o->resolution_l;
-			res->resolution_l = res->resolution_l > resol ? res->resolution_l : resol;
-			cam_resol = cam_resol > o->resolution_l ? cam_resol : o->resolution_l;
-			off[ph][n[ph]] = reading - mf->ref_ul[f];
-			raw[n[ph]] = o->volume_ul - mf->ref_ul[f];
-			ref[ph][n[ph]] = mf->ref_ul[f];
-			tt[ph][n[ph]] = o->t_us;
-			n[ph]++;
-		}
-		/* Two readable frames at least, flying or at rest, camera or the modelled technician
-		 * (whose readings are made from the same frames): one frame cannot show a misread. */
-		int need = r->p->frames > 1 ? 2 : 1;
-		if (n[ph] < need) {
+		phase_frames_collect(r, m, ph, manual, &pf[ph]);
+		res->resolution_l = res->resolution_l > pf[ph].resolution_l ? res->resolution_l : pf[ph].resolution_l;
+		if (pf[ph].n < need) {
 			const char *why = r->frames[m][ph].n ? r->frames[m][ph].obs[0].reason : "no frame";
 			snprintf(res->why, sizeof res->why, "%s reading: %s", ph ? "end" : "start", why[0] ? why : "refused");
 			return;
 		}
-		int64_t lo = raw[0], hi = raw[0];
-		for (int k = 1; k < n[ph]; k++) {
-			lo = raw[k] < lo ? raw[k] : lo;
-			hi = raw[k] > hi ? raw[k] : hi;
-		}
-		/* Allowed spread of the camera's values: the reader's steps, plus the water that passes
-		 * in the timing uncertainty of two frames (a frame's instant is known to +-sync_u_s).
-		 * For --reading manual the same test on the frames behind the technician's readings:
-		 * rounding to the scale interval would hide a misread smaller than twenty intervals. */
-		double flow_ulps = r->prog.flow_lph / 3.6e3 * 1e3;   /* uL per ms */
-		double tol_ul = 20.0 * cam_resol * 1e6 + 2.0 * flow_ulps * r->p->sync_u_s * 1e3 + 1;
-		if ((double)(hi - lo) > tol_ul) {
-			snprintf(res->why, sizeof res->why, "%s frames disagree by %.4f L", ph ? "end" : "start", (hi - lo) / 1e6);
+		memcpy(off[ph], pf[ph].raw, sizeof off[ph]);
+		memcpy(ref[ph], pf[ph].ref, sizeof ref[ph]);
+	}
+	int64_t d_ref = median_i64(ref[1], pf[1].n) - median_i64(ref[0], pf[0].n);
+	double slope = d_ref > 0 ? (double)(median_i64(off[1], pf[1].n) - median_i64(off[0], pf[0].n)) / (double)d_ref : 0.0;
+	double lim = r->p->max_plausible_error;
+	slope = slope > lim ? lim : slope < -lim ? -lim : slope;
+	for (int ph = 0; ph < 2; ph++) {
+		int readable = phase_frames_agreeing(&pf[ph], slope);
+		if (!phase_frames_accepted(&pf[ph], readable, need)) {
+			snprintf(res->why, sizeof res->why, "%s frames disagree (%d of %d within %.4f L)", ph ? "end" : "start",
+				 pf[ph].n, readable, pf[ph].tol_ul / 1e6);
 			return;
 		}
-		/* The spread the frames showed is evidence of the reading's uncertainty: the budget
-		 * takes it when it is wider than the reader's nominal steps. */
-		if ((hi - lo) / 1e6 > res->spread_l)
-			res->spread_l = (hi - lo) / 1e6;
+		/* The spread the agreeing frames showed is evidence of the reading's uncertainty: the
+		 * budget takes it when it is wider than the reader's nominal steps. */
+		double spread_l = (pf[ph].resid[pf[ph].n - 1] - pf[ph].resid[0]) / 1e6;
+		if (spread_l > res->spread_l)
+			res->spread_l = spread_l;
+		n[ph] = pf[ph].n;
+		memcpy(off[ph], pf[ph].off, sizeof pf[ph].off[0] * (size_t)n[ph]);
+		memcpy(ref[ph], pf[ph].ref, sizeof pf[ph].ref[0] * (size_t)n[ph]);
+		memcpy(tt[ph], pf[ph].t, sizeof pf[ph].t[0] * (size_t)n[ph]);
 	}
 	int64_t off_s = median_i64(off[0], n[0]), off_e = median_i64(off[1], n[1]);
 	int64_t ref_s = median_i64(ref[0], n[0]), ref_e = median_i64(ref[1], n[1]);
