@@ -24,7 +24,7 @@
 const char MTB_CMD_RUN_USAGE[] =
 	"usage: meterbench run --plan FILE --bench FILE --out DIR [--reading camera|manual]\n"
 	"                      [--resume SESSION] [--operator NAME] [--quiet] [--live HOST:PORT]\n"
-	"                      [--pace X]\n"
+	"                      [--max-viewers N] [--pace X]\n"
 	"\n"
 	"Runs the plan's test points on the bench: purge, set and stabilise each flow, start\n"
 	"(flying, or standing for --reading manual and standing-start plans), run the test volume\n"
@@ -42,6 +42,7 @@ const char MTB_CMD_RUN_USAGE[] =
 	"                     read-only; abort needs $MTB_OPERATOR_TOKEN as a bearer token. After\n"
 	"                     the run it keeps serving the verdict until Ctrl-C. Port 0 picks a\n"
 	"                     free port; the address is printed on stderr (\"live view: URL\").\n"
+	"  --max-viewers N    at most N live-view streams at once (events and cameras; default 16)\n"
 	"  --pace X           on the simulated bench in lockstep, bench time runs at most X times\n"
 	"                     real time (a demonstration people watch); default: as fast as the\n"
 	"                     simulator answers\n"
@@ -184,7 +185,7 @@ int mtb_cmd_run(int argc, char **argv)
 	struct mtb_cli_opt opts[] = {
 		{ "plan", true, 0 }, { "bench", true, 0 }, { "out", true, 0 }, { "reading", true, 0 },
 		{ "live", true, 0 }, { "resume", true, 0 }, { "operator", true, 0 }, { "quiet", false, 0 },
-		{ "pace", true, 0 }, { 0 },
+		{ "pace", true, 0 }, { "max-viewers", true, 0 }, { 0 },
 	};
 	const char *pos[1];
 	int n_pos, rc;
@@ -232,6 +233,12 @@ int mtb_cmd_run(int argc, char **argv)
 			return mtb_cli_error(MTB_EXIT_USAGE, "%s: --pace: only on a simulated bench in lockstep (%s has no sim-clock device)",
 					     CMD, cfg->origin);
 	}
+	double viewers = 16;
+	const char *viewers_arg = mtb_cli_get(opts, "max-viewers");
+	if (viewers_arg && (rc = mtb_cli_double(CMD, "max-viewers", viewers_arg, &viewers)) != 0)
+		return rc;
+	if (!(viewers >= 1 && viewers <= 1000) || viewers != (int)viewers)
+		return mtb_cli_error(MTB_EXIT_USAGE, "%s: --max-viewers: a whole number from 1 to 1000, got '%s'", CMD, viewers_arg);
 	if (!cert || !*cert)
 		return mtb_cli_error(MTB_EXIT_USAGE, "%s: --bench: %s: the reference meter names no certificate", CMD, cfg->origin);
 	char ref_path[1024];
@@ -321,7 +328,7 @@ int mtb_cmd_run(int argc, char **argv)
 			     .rec = rec, .sid = sid, .dr = dr, .type_name = plan->type.name };
 	const char *live_at = mtb_cli_get(opts, "live");
 	if (live_at) {
-		struct mtb_live_opts lo = { .n_cameras = 0, .operator_token = getenv("MTB_OPERATOR_TOKEN"), .log = &log };
+		struct mtb_live_opts lo = { .max_viewers = (int)viewers, .n_cameras = 0, .operator_token = getenv("MTB_OPERATOR_TOKEN"), .log = &log };
 		for (int i = 0; i < plan->n_meters; i++)
 			lo.n_cameras = plan->meters[i].position > lo.n_cameras ? plan->meters[i].position : lo.n_cameras;
 		struct mtb_session_view *v = NULL;
@@ -374,6 +381,7 @@ int mtb_cmd_run(int argc, char **argv)
 	mtb_records_close(rec);
 	if (vrc == MTB_OK && mtb_report_write_all(view, out, &eb) == MTB_OK && rc == MTB_OK)
 		print_summary(view, out);
+	fflush(stdout);   /* with --live the process goes on serving: the summary is due now */
 	if (term.live) {
 		if (vrc == MTB_OK) {
 			char pdf[1200];

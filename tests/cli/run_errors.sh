@@ -20,6 +20,7 @@ expect "malformed plan" 2 "line 7: field 'start': must be flying or standing" --
 printf 'name: b\nbuses: []\n' > "$tmp/b.yaml"
 expect "malformed bench" 2 "--bench: $tmp/b.yaml" -- run --plan demo --bench "$tmp/b.yaml" --out "$tmp/o"
 expect "bad reading" 2 "--reading: must be camera or manual" -- run --plan demo --bench sim --out "$tmp/o" --reading eyes
+expect "bad max-viewers" 2 "--max-viewers: a whole number from 1 to 1000, got '0'" -- run --plan demo --bench sim --out "$tmp/o" --max-viewers 0
 expect "bad pace" 2 "--pace: must be above 0, got '0'" -- run --plan demo --bench sim --out "$tmp/o" --pace 0
 # the simulated bench without its lockstep clock (the lines from "- name: clock" to "- name: pump")
 sed '/- name: clock/,/- name: pump/{/- name: pump/!d}' configs/benches/sim.yaml > "$tmp/free.yaml"
