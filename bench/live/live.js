@@ -78,7 +78,14 @@ function renderSession() {
     ? t.case(s.dispute.case_number, s.dispute.customer, s.dispute.utility)
     : `${t.mode[s.mode] || s.mode} · ${s.standard}`;
   const m = meterOf(st.focus);
-  $("focus-label").textContent = m ? `${m.disputed ? t.disputed : t.meter} #${m.position} · ${t.serial} ${m.serial}` : "";
+  const fl = $("focus-label");
+  fl.replaceChildren();
+  if (m) {   /* the serial never broken across lines */
+    const serial = document.createElement("span");
+    serial.className = "nowrap";
+    serial.textContent = `${t.serial} ${m.serial}`;
+    fl.append(`${m.disputed ? t.disputed : t.meter} #${m.position} · `, serial);
+  }
   const others = s.meters.filter((x) => x.position !== st.focus);
   $("others").hidden = others.length === 0;
   $("other-list").replaceChildren(...others.map((x) => {
@@ -167,7 +174,13 @@ function renderPoints() {
     right.children[0].className = "err-num " + p.verdict;
     right.children[1].textContent = unread ? t.unread : (t.verdicts[p.verdict] || p.verdict);
     right.children[1].className = "pt-verdict " + p.verdict;
-    right.children[2].textContent = unread ? "" : `${mpe} ±${fmt(p.mpe_pct, 1)} % · U ${fmt(p.u_exp_pct, 2)} %`;
+    if (!unread) {   /* breaks, if it must, between the limit and U, never inside either */
+      const lim = document.createElement("span"), u = document.createElement("span");
+      lim.className = u.className = "nowrap";
+      lim.textContent = `${mpe} ±${fmt(p.mpe_pct, 1)} %`;
+      u.textContent = `U ${fmt(p.u_exp_pct, 2)} %`;
+      right.children[2].append(lim, " · ", u);
+    }
     let middle;
     if (unread) {
       middle = document.createElement("div");

@@ -204,6 +204,13 @@ try {
   assert.equal(verdictEn, { "合格": "PASS", "不合格": "FAIL", "無法判定": "NO VERDICT" }[verdictZh]);
   assert.match(await text(page, "#state"), /test complete/);
   assert.match(await text(page, "#focus-label"), /Disputed meter.*TW-13-0042117/);
+  // nothing runs off the screen in either language (the longer English texts wrap instead)
+  for (const lang of ["en", "zh"]) {
+    if (lang === "zh") await page.click("#lang");
+    const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(over <= 0, `${lang}: the page is ${over} px wider than the screen`);
+    if (lang === "zh") await page.click("#lang");
+  }
   await page.screenshot({ path: join(artifacts, "live-verdict-en.png"), fullPage: true });
   await page.click("#lang");
   assert.equal(await text(page, "h1"), "水量計檢測 即時畫面");
