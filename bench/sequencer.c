@@ -139,12 +139,17 @@ static int wait_s(struct run *r, double s)
 	return rc == MTB_OK ? MTB_OK : fail(r, rc, "bench clock failed");
 }
 
-/* One control period: sample the reference, step the PID on the valve, let time pass. */
-static int control_step(struct run *r, double setpoint, struct mtb_ref_obs *obs)
+/* One control period: sample the reference, step the PID on the valve (unless hold: the valve
+ * stays where it is), let time pass. */
+static int control_step(struct run *r, double setpoint, bool hold, struct mtb_ref_obs *obs)
 {
 	int rc = sample(r, obs);
 	if (rc != MTB_OK)
 		return rc;
+	if (hold) {
+		r->prog.flow_lph = obs->flow_lph;
+		return wait_s(r, r->p->sample_period_s);
+	}
 	double out = mtb_pid_step(&r->pid, setpoint, obs->flow_lph, obs->t_us);
 	if (fabs(out - r->valve_pct) > 1e-6) {
 		if ((rc = r->io->ops->set_valve_pct(r->io->ctx, out)) != MTB_OK)
@@ -193,7 +198,7 @@ static int set_flow(struct run *r, const struct mtb_plan_point *pt)
 		if (aborted(r))
 			return fail(r, MTB_ERR_STATE, "aborted by the operator while setting the flow");
 		struct mtb_ref_obs obs;
-		int rc = control_step(r, pt->flow_lph, &obs);
+		int rc = control_step(r, pt->flow_lph, false, &obs);
 		if (rc != MTB_OK)
 			return rc;
 		mtb_stability_add(&st, obs.t_us, obs.flow_lph);
@@ -594,7 +599,11 @@ static int judge_and_commit(struct run *r, int idx, const struct mtb_plan_point 
 
 		struct mtb_ref_obs c;
 		mean_conditions(r, mr.t_start_us, mr.t_end_us, &c);
-		double flow = c.flow_lph > 0 ? c.flow_lph : run_flow_lph;
+		/* The flow of the test: over the readings' interval for a flying start; for a standing
+		 * start that interval holds the rests (no flow) and the technician's walk, so the mean
+		 * of the run itself. */
+		bool standing = manual || plan->start == MTB_START_STANDING;
+		double flow = !standing && c.flow_lph > 0 ? c.flow_lph : run_flow_lph;
 		p->flow_lph = flow;
 		if (!mr.readable) {
 			/* No honest number for this meter at this point: recorded as invalid with why. */
@@ -803,10 +812,20 @@ static int run_point(struct run *r, int idx)
 		if (aborted(r))
 			return fail(r, MTB_ERR_STATE, "aborted by the operator during point %s", pt->name);
 		struct mtb_ref_obs obs;
-		if ((rc = control_step(r, pt->flow_lph, &obs)) != MTB_OK)
+		/* Standing start: the control valve stays where SET_FLOW left it (where the flow was
+		 * stable). A PID stepped from rest -- no flow while the inlet travels, and the rest
+		 * itself as one long period of error -- opens the valve wide, and the meters ran
+		 * their first seconds at many times the test flow (about 120 L/h for a 16.4 L/h Q1). */
+		if ((rc = control_step(r, pt->flow_lph, standing, &obs)) != MTB_OK)
 			return rc;
-		flow_sum += obs.flow_lph;
-		flow_n++;
+		/* The run's flow: from the first sample within the stability band (after the inlet's
+		 * travel when starting from rest). */
+		bool lower = mtb_zone_of(&plan->type.flow, pt->flow_lph) == MTB_ZONE_LOWER;
+		double band = (lower ? r->p->stab_tol_lower_ppm : r->p->stab_tol_upper_ppm) / 1e6;
+		if (flow_n > 0 || fabs(obs.flow_lph - pt->flow_lph) <= band * pt->flow_lph) {
+			flow_sum += obs.flow_lph;
+			flow_n++;
+		}
 		r->prog.volume_l = (obs.totaliser_ul - tot0) / 1e6;
 		progress(r, MTB_RUN_RUN);
 		if (r->prog.volume_l >= target_l)

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -305,6 +306,39 @@ TEST(Sequencer, AMisreadFrameAtRestIsOutvotedNotReported)
 		EXPECT_EQ(refused, 0);
 		for (int k = 0; k < 3; k++)
 			EXPECT_STRNE(v->meters[0].points[k].verdict, "invalid") << v->meters[0].points[k].name;
+		free(v);
+	}
+}
+
+TEST(Sequencer, StandingStartRunsAtTheSetFlowFromRest)
+{
+	/* From rest, the valve stays where the flow was set: no surge through the meters, and the
+	 * point's flow is that of the run, not diluted by the rests around it. */
+	for (enum mtb_reading_mode mode : { MTB_READING_MANUAL, MTB_READING_CAMERA }) {
+		RunFixture run(2);
+		run.plan.start = MTB_START_STANDING;
+		struct mtb_run_summary sum;
+		ASSERT_EQ(run.execute(&sum, mode), MTB_OK) << sum.reason;
+		struct mtb_session_view *v = run.view();
+		for (int k = 0; k < 3; k++) {
+			double set = run.plan.points[k].flow_lph;
+			struct mtb_sample_view *sv = nullptr;
+			int n = 0;
+			struct mtb_errbuf eb = {};
+			ASSERT_EQ(mtb_records_samples_list(run.rec, run.sid, k, &sv, &n, &eb), MTB_OK);
+			/* From the first sample of the run on (the flow set before the rest is not part of it). */
+			int64_t t_from = 0;
+			for (int i = 1; i < n; i++)
+				if (sv[i - 1].flow_lph < 0.05 * set && sv[i].flow_lph >= 0.05 * set)
+					t_from = sv[i].t_mono_us;
+			double max_flow = 0;
+			for (int i = 0; i < n; i++)
+				if (sv[i].t_mono_us >= t_from)
+					max_flow = std::max(max_flow, sv[i].flow_lph);
+			free(sv);
+			EXPECT_LT(max_flow, 1.1 * set) << run.plan.points[k].name;
+			EXPECT_NEAR(v->meters[0].points[k].flow_lph, set, 0.05 * set) << run.plan.points[k].name;
+		}
 		free(v);
 	}
 }

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Crash test, short: two sessions of one meter at Q1, Q2, Q3 on the simulated bench, each run
+# Crash test, short: three sessions of one meter at Q1, Q2, Q3 on the simulated bench, each run
 # killed with SIGKILL at seeded random moments (1 to 3 kills, resumed runs too) and resumed until
 # complete; no committed point lost or changed, integrity_check ok, audit verify ok
 # (scripts/crash-test; its full run of 20 sessions: docs/procedure.md).
@@ -10,4 +10,4 @@ cd "$(dirname "$0")/../.."
 if [ ! -f vision/models/digit.onnx ] || [ ! -f vision/models/needle.onnx ]; then
 	echo "SKIP: vision/models lacks digit.onnx or needle.onnx"; exit 77
 fi
-scripts/crash-test --runs 2 --meters 1 --seed 5 --window 3 --meterbench "$MB"
+scripts/crash-test --runs 3 --meters 1 --seed 5 --window 3 --meterbench "$MB"
