@@ -175,3 +175,91 @@ extern "C" int mtb_cvw_net_run(struct mtb_cvw_net *net, const float *input, int 
 		return MTB_OK;
 	});
 }
+
+struct mtb_cvw_planes {
+	cv::Mat f, grey, gx, gy, mag;
+	int width = 0, height = 0;
+};
+
+extern "C" int mtb_cvw_planes_create(struct mtb_cvw_planes **out, struct mtb_errbuf *eb)
+{
+	return guarded(eb, "aligner", [&]() -> int {
+		*out = new mtb_cvw_planes;
+		return MTB_OK;
+	});
+}
+
+extern "C" void mtb_cvw_planes_destroy(struct mtb_cvw_planes *p)
+{
+	delete p;
+}
+
+extern "C" int mtb_cvw_planes_set(struct mtb_cvw_planes *p, const struct mtb_image *img, struct mtb_errbuf *eb)
+{
+	return guarded(eb, "aligner", [&]() -> int {
+		if (!p || !image_ok(img))
+			return fail(eb, MTB_ERR_ARG, "aligner", "bad image");
+		cv::Mat src = view(img);
+		if (img->channels == 1) {
+			src.convertTo(p->grey, CV_32F);
+		} else {
+			src.convertTo(p->f, CV_32F);
+			cv::cvtColor(p->f, p->grey, img->channels == 4 ? cv::COLOR_BGRA2GRAY : cv::COLOR_BGR2GRAY);
+		}
+		p->width = img->width;
+		p->height = img->height;
+		return MTB_OK;
+	});
+}
+
+extern "C" int mtb_cvw_planes_level(struct mtb_cvw_planes *p, int f, float *grey, float *edge, struct mtb_errbuf *eb)
+{
+	return guarded(eb, "aligner", [&]() -> int {
+		if (!p || !grey || !edge || f < 1 || p->width / f < 3 || p->height / f < 3)
+			return fail(eb, MTB_ERR_ARG, "aligner", "bad level");
+		int pw = p->width / f, ph = p->height / f;
+		cv::Mat g(ph, pw, CV_32F, grey), e(ph, pw, CV_32F, edge);
+		cv::Mat whole = p->grey(cv::Rect(0, 0, pw * f, ph * f));
+		if (f == 1)
+			whole.copyTo(g);
+		else
+			cv::resize(whole, g, cv::Size(pw, ph), 0, 0, cv::INTER_AREA);   // integer factor: block means
+		cv::Sobel(g, p->gx, CV_32F, 1, 0, 3);
+		cv::Sobel(g, p->gy, CV_32F, 0, 1, 3);
+		cv::magnitude(p->gx, p->gy, p->mag);
+		p->mag.row(0).setTo(0);
+		p->mag.row(ph - 1).setTo(0);
+		p->mag.col(0).setTo(0);
+		p->mag.col(pw - 1).setTo(0);
+		cv::blur(p->mag, e, cv::Size(3, 3));
+		e.row(0).setTo(0);
+		e.row(ph - 1).setTo(0);
+		e.col(0).setTo(0);
+		e.col(pw - 1).setTo(0);
+		if (g.data != (uchar *)grey || e.data != (uchar *)edge)
+			return fail(eb, MTB_ERR_STATE, "aligner", "buffer reallocated");
+		return MTB_OK;
+	});
+}
+
+extern "C" int mtb_cvw_warp_bgr(const struct mtb_image *img, const double *m, int w, int h, unsigned char *dst, size_t dst_stride,
+				struct mtb_errbuf *eb)
+{
+	return guarded(eb, "crop", [&]() -> int {
+		if (!image_ok(img) || !m || w <= 0 || h <= 0 || !dst)
+			return fail(eb, MTB_ERR_ARG, "crop", "bad image");
+		cv::Mat M(3, 3, CV_64F, const_cast<double *>(m));
+		cv::Mat out(h, w, CV_8UC3, dst, dst_stride);
+		int flags = cv::INTER_LINEAR | cv::WARP_INVERSE_MAP;
+		if (img->channels == 3) {
+			cv::warpPerspective(view(img), out, M, cv::Size(w, h), flags, cv::BORDER_REPLICATE);
+		} else {
+			cv::Mat tmp;
+			cv::warpPerspective(view(img), tmp, M, cv::Size(w, h), flags, cv::BORDER_REPLICATE);
+			cv::cvtColor(tmp, out, img->channels == 1 ? cv::COLOR_GRAY2BGR : cv::COLOR_BGRA2BGR);
+		}
+		if (out.data != dst)
+			return fail(eb, MTB_ERR_STATE, "crop", "buffer reallocated");
+		return MTB_OK;
+	});
+}

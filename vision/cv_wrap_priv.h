@@ -37,6 +37,27 @@ void mtb_cvw_net_destroy(struct mtb_cvw_net *net);
 int mtb_cvw_net_run(struct mtb_cvw_net *net, const float *input, int n, int c, int h, int w,
 		    float *out, size_t out_len, struct mtb_errbuf *eb);
 
+/* The aligner's planes (vision/register.c): buffers kept between frames, so a camera's frames
+ * of one size allocate nothing after the first. */
+struct mtb_cvw_planes;
+int mtb_cvw_planes_create(struct mtb_cvw_planes **out, struct mtb_errbuf *eb);
+void mtb_cvw_planes_destroy(struct mtb_cvw_planes *p);
+/* Takes img (1, 3 or 4 channels) as the frame the next levels come from: its grey level
+ * 0.114 B + 0.587 G + 0.299 R in floats (a 1-channel image as it is). */
+int mtb_cvw_planes_set(struct mtb_cvw_planes *p, const struct mtb_image *img, struct mtb_errbuf *eb);
+/* One level of the frame set last: the grey level averaged over f x f blocks (f >= 1) into grey,
+ * (width / f) x (height / f) floats, row-major (the last width % f columns and height % f rows
+ * left out), and its edge energy into edge (same size): the Sobel gradient magnitude, zero on
+ * the outermost ring of pixels, then the mean over 3 x 3, zero on the outermost ring. */
+int mtb_cvw_planes_level(struct mtb_cvw_planes *p, int f, float *grey, float *edge, struct mtb_errbuf *eb);
+
+/* Cuts a w x h BGR crop from img (1, 3 or 4 channels) into dst (h rows of dst_stride bytes):
+ * crop pixel (x, y) takes the bilinear value of img at m applied to (x, y) (a 3 x 3 homography,
+ * row-major, crop pixel -> image pixel, both with pixel centres on integers), the image's
+ * border pixels repeated outside it. */
+int mtb_cvw_warp_bgr(const struct mtb_image *img, const double *m, int w, int h, unsigned char *dst, size_t dst_stride,
+		     struct mtb_errbuf *eb);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,6 +2,8 @@
  * the face alignment and cropping that feed the element readers. See vision/register.h. */
 #include "vision/register.h"
 
+#include "cv_wrap_priv.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -224,65 +226,6 @@ static float plane_at(const struct plane *pl, double x, double y)
 	return (float)((1 - fy) * ((1 - fx) * a[0] + fx * a[1]) + fy * ((1 - fx) * b[0] + fx * b[1]));
 }
 
-/* Grey level of img averaged over f x f blocks (f >= 1). */
-static int grey_reduce(const struct mtb_image *img, int f, struct plane *out)
-{
-	out->w = img->width / f;
-	out->h = img->height / f;
-	if (out->w < 16 || out->h < 16)
-		return MTB_ERR_ARG;
-	out->p = calloc((size_t)out->w * out->h, sizeof(float));
-	if (!out->p)
-		return MTB_ERR_NOMEM;
-	int c = img->channels;
-	for (int y = 0; y < out->h * f; y++) {
-		const uint8_t *row = mtb_image_row(img, y);
-		float *o = out->p + (size_t)(y / f) * out->w;
-		for (int x = 0; x < out->w * f; x++) {
-			const uint8_t *px = row + (size_t)x * c;
-			float g = c >= 3 ? 0.114f * px[0] + 0.587f * px[1] + 0.299f * px[2] : px[0];
-			o[x / f] += g;
-		}
-	}
-	float k = 1.0f / (float)(f * f);
-	for (size_t i = 0; i < (size_t)out->w * out->h; i++)
-		out->p[i] *= k;
-	return MTB_OK;
-}
-
-/* Edge energy: Sobel gradient magnitude, then a 3 x 3 box, so thin lines and steps both answer. */
-static int edge_energy(const struct plane *g, struct plane *e)
-{
-	int w = g->w, h = g->h;
-	e->w = w;
-	e->h = h;
-	e->p = calloc((size_t)w * h, sizeof(float));
-	float *tmp = calloc((size_t)w * h, sizeof(float));
-	if (!e->p || !tmp) {
-		free(tmp);
-		free(e->p);
-		e->p = NULL;
-		return MTB_ERR_NOMEM;
-	}
-	for (int y = 1; y < h - 1; y++)
-		for (int x = 1; x < w - 1; x++) {
-			const float *p = g->p + (size_t)y * w + x;
-			float gx = (p[-w + 1] + 2 * p[1] + p[w + 1]) - (p[-w - 1] + 2 * p[-1] + p[w - 1]);
-			float gy = (p[w - 1] + 2 * p[w] + p[w + 1]) - (p[-w - 1] + 2 * p[-w] + p[-w + 1]);
-			tmp[(size_t)y * w + x] = sqrtf(gx * gx + gy * gy);
-		}
-	for (int y = 1; y < h - 1; y++)
-		for (int x = 1; x < w - 1; x++) {
-			float s = 0;
-			for (int dy = -1; dy <= 1; dy++)
-				for (int dx = -1; dx <= 1; dx++)
-					s += tmp[(size_t)(y + dy) * w + x + dx];
-			e->p[(size_t)y * w + x] = s / 9.0f;
-		}
-	free(tmp);
-	return MTB_OK;
-}
-
 #define MAX_PTS 640
 
 struct model {
@@ -391,52 +334,52 @@ static double plane_mean(const struct plane *e)
 	return s / ((double)e->w * e->h);
 }
 
-/* Pattern search of the six pose parameters, first on the coarse plane (wide basin), then on
- * the fine one (sharp edges); returns the final score on the fine plane. */
-static double refine(const struct plane *ec, const struct plane *ef, const struct model *m, int fc, int ff,
-		     int shorter, struct params *qp)
+/* Pattern search of the eight pose parameters on one plane (k image pixels per plane pixel),
+ * each step halved when neither direction helps, until every step is below its stop; returns
+ * the final score. */
+static double refine_level(const struct plane *e, const struct model *m, int k, int shorter, struct params *qp)
 {
 	struct params q = *qp;
-	double cur = 0;
-	for (int level = 0; level < 2; level++) {
-		const struct plane *e = level == 0 ? ec : ef;
-		int k = level == 0 ? fc : ff;
-		/* Per-parameter steps, halved when neither direction helps. */
-		double step[8] = { 1.0 * k, 1.0 * k, q.s * 0.01, 0.01, 0.05 / shorter, 0.05 / shorter, 0.01, 0.01 };
-		const double stop[8] = { 0.15 * k, 0.15 * k, q.s * 0.0008, 0.0008, 0.002 / shorter, 0.002 / shorter, 0.0008, 0.0008 };
-		cur = score(e, m, 0, m->n, &q, k);
-		for (int it = 0; it < 40; it++) {
-			bool active = false;
-			for (int p = 0; p < 8; p++) {
-				if (step[p] < stop[p])
-					continue;
-				active = true;
-				bool moved = false;
-				for (int sgn = -1; sgn <= 1 && !moved; sgn += 2) {
-					struct params t = q;
-					double *v[8] = { &t.cx, &t.cy, &t.s, &t.th, &t.px, &t.py, &t.g0, &t.g1 };
-					*v[p] += sgn * step[p];
-					double sc = score(e, m, 0, m->n, &t, k);
-					if (sc > cur) {
-						cur = sc;
-						q = t;
-						moved = true;
-					}
+	double step[8] = { 1.0 * k, 1.0 * k, q.s * 0.01, 0.01, 0.05 / shorter, 0.05 / shorter, 0.01, 0.01 };
+	const double stop[8] = { 0.15 * k, 0.15 * k, q.s * 0.0008, 0.0008, 0.002 / shorter, 0.002 / shorter, 0.0008, 0.0008 };
+	double cur = score(e, m, 0, m->n, &q, k);
+	for (int it = 0; it < 40; it++) {
+		bool active = false;
+		for (int p = 0; p < 8; p++) {
+			if (step[p] < stop[p])
+				continue;
+			active = true;
+			bool moved = false;
+			for (int sgn = -1; sgn <= 1 && !moved; sgn += 2) {
+				struct params t = q;
+				double *v[8] = { &t.cx, &t.cy, &t.s, &t.th, &t.px, &t.py, &t.g0, &t.g1 };
+				*v[p] += sgn * step[p];
+				double sc = score(e, m, 0, m->n, &t, k);
+				if (sc > cur) {
+					cur = sc;
+					q = t;
+					moved = true;
 				}
-				if (!moved)
-					step[p] *= 0.5;
 			}
-			if (!active)
-				break;
+			if (!moved)
+				step[p] *= 0.5;
 		}
+		if (!active)
+			break;
 	}
 	*qp = q;
 	return cur;
 }
 
-/* A rim steps the same way nearly all round: the contrast that a quarter of the angles fall
- * short of, for the better of the two polarities. A circle through the face's inner detail
- * steps strongly at a few angles only. */
+/* First on the coarse plane (wide basin), then on the fine one (sharp edges); returns the final
+ * score on the fine plane. */
+static double refine(const struct plane *ec, const struct plane *ef, const struct model *m, int fc, int ff,
+		     int shorter, struct params *qp)
+{
+	refine_level(ec, m, fc, shorter, qp);
+	return refine_level(ef, m, ff, shorter, qp);
+}
+
 /* The k-th smallest of a[0..n) (a is reordered): Hoare's selection, linear on average. */
 static double select_kth(double *a, int n, int k)
 {
@@ -467,6 +410,12 @@ static double select_kth(double *a, int n, int k)
 	return a[k];
 }
 
+/* A rim steps the same way nearly all round: the contrast that a quarter of the angles fall
+ * short of, for the better of the two polarities. A circle through the face's inner detail
+ * steps strongly at a few angles only. */
+#define RIM_ANGLES 32
+#define RIM_REACH (RIM_ANGLES - RIM_ANGLES / 4)   /* angles that must reach the rim score */
+
 static double rim_score(double *d, int n)
 {
 	double lo = select_kth(d, n, n / 4);
@@ -476,29 +425,135 @@ static double rim_score(double *d, int n)
 
 #define N_CAND 6
 
-int mtb_register_align(const struct mtb_layout *l, const struct mtb_image *img, struct mtb_register_pose *pose,
-		       struct mtb_errbuf *eb)
+/* A pose found near the previous frame's is kept when the edges under it still look as they did:
+ * their mean at least TRACK_KEEP of the previous frame's, the edge energy at each model point
+ * correlated with the previous frame's at TRACK_MIN_CORR or more (the same layout at the same
+ * place), and the face moved by no more than a camera on a bench shakes: its centre by
+ * TRACK_MAX_MOVE of the frame's shorter side, its scale by TRACK_MAX_SCALE, its angle by
+ * TRACK_MAX_TURN. Otherwise the full search runs: a local search started far from the face can
+ * settle on a wrong pose whose edge score looks as good as the right one's. */
+#define TRACK_KEEP 0.85
+#define TRACK_MIN_CORR 0.8
+#define TRACK_MAX_MOVE 0.015
+#define TRACK_MAX_SCALE 0.02
+#define TRACK_MAX_TURN (2.0 * PI / 180)
+#define MIN_SCORE 2.0
+
+/* The edge energy at each model point under pose q. */
+static void profile(const struct plane *e, const struct model *m, const struct params *q, double k, float *out)
 {
-	if (!l || !img || !img->data || !pose || img->width < 32 || img->height < 32 ||
-	    (img->channels != 1 && img->channels != 3 && img->channels != 4))
-		return mtb_errbuf_set(eb, MTB_ERR_ARG, "align: not an image of at least 32 x 32 pixels");
-	int shorter = img->width < img->height ? img->width : img->height;
-	int fc = shorter / 120 > 1 ? shorter / 120 : 1;   /* coarse plane: ~120 px */
-	int ff = shorter / 240 > 1 ? shorter / 240 : 1;   /* fine plane: ~240 px */
-	struct plane gc = { 0 }, gf = { 0 }, ec = { 0 }, ef = { 0 };
-	struct model m;
-	model_build(l, &m);
-	int rc = grey_reduce(img, fc, &gc);
-	if (rc == MTB_OK)
-		rc = edge_energy(&gc, &ec);
-	if (rc == MTB_OK)
-		rc = grey_reduce(img, ff, &gf);
-	if (rc == MTB_OK)
-		rc = edge_energy(&gf, &ef);
-	if (rc != MTB_OK) {
-		free(gc.p), free(gf.p), free(ec.p), free(ef.p);
-		return mtb_errbuf_set(eb, rc, rc == MTB_ERR_NOMEM ? "align: out of memory" : "align: image too small");
+	double cs = cos(q->th) * q->s, sn = sin(q->th) * q->s;
+	for (int i = 0; i < m->n; i++) {
+		double u = (1 + q->g0) * m->u[i] + q->g1 * m->v[i], v = m->v[i];
+		double x = cs * u - sn * v, y = sn * u + cs * v;
+		double w = 1 + q->px * x + q->py * y;
+		out[i] = plane_at(e, (q->cx + x / w) / k, (q->cy + y / w) / k);
 	}
+}
+
+/* Pearson correlation of a[0..n) and b[0..n); 0 when either is constant. */
+static double correlation(const float *a, const float *b, int n)
+{
+	double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+	for (int i = 0; i < n; i++) {
+		sa += a[i];
+		sb += b[i];
+		saa += (double)a[i] * a[i];
+		sbb += (double)b[i] * b[i];
+		sab += (double)a[i] * b[i];
+	}
+	double va = saa - sa * sa / n, vb = sbb - sb * sb / n;
+	return va > 0 && vb > 0 ? (sab - sa * sb / n) / sqrt(va * vb) : 0;
+}
+
+struct mtb_register_aligner {
+	struct mtb_layout layout;
+	struct model m;
+	struct mtb_cvw_planes *cv;
+	float *buf;                 /* the four planes below, one allocation */
+	size_t cap;                 /* floats in buf */
+	struct plane gc, ec, gf, ef;
+	int fc, ff, shorter;
+	/* The pose found on the previous frame, for mtb_register_align_next. */
+	bool have_last;
+	struct params last_q;
+	double last_score;
+	float last_profile[MAX_PTS];
+};
+
+void mtb_register_aligner_forget(struct mtb_register_aligner *a)
+{
+	if (a)
+		a->have_last = false;
+}
+
+int mtb_register_aligner_create(const struct mtb_layout *l, struct mtb_register_aligner **out, struct mtb_errbuf *eb)
+{
+	if (!out)
+		return mtb_errbuf_set(eb, MTB_ERR_ARG, "aligner: no output");
+	*out = NULL;
+	if (!l || mtb_layout_elements(l) < 1)
+		return mtb_errbuf_set(eb, MTB_ERR_ARG, "aligner: no layout");
+	struct mtb_register_aligner *a = calloc(1, sizeof *a);
+	if (!a)
+		return mtb_errbuf_set(eb, MTB_ERR_NOMEM, "aligner: out of memory");
+	a->layout = *l;
+	model_build(l, &a->m);
+	int rc = mtb_cvw_planes_create(&a->cv, eb);
+	if (rc != MTB_OK) {
+		free(a);
+		return rc;
+	}
+	*out = a;
+	return MTB_OK;
+}
+
+void mtb_register_aligner_destroy(struct mtb_register_aligner *a)
+{
+	if (!a)
+		return;
+	mtb_cvw_planes_destroy(a->cv);
+	free(a->buf);
+	free(a);
+}
+
+/* The coarse (~120 px) and fine (~240 px) planes of img: grey level and edge energy. */
+static int aligner_prepare(struct mtb_register_aligner *a, const struct mtb_image *img, struct mtb_errbuf *eb)
+{
+	int shorter = img->width < img->height ? img->width : img->height;
+	a->shorter = shorter;
+	a->fc = shorter / 120 > 1 ? shorter / 120 : 1;
+	a->ff = shorter / 240 > 1 ? shorter / 240 : 1;
+	int wc = img->width / a->fc, hc = img->height / a->fc, wf = img->width / a->ff, hf = img->height / a->ff;
+	if (wc < 16 || hc < 16)
+		return mtb_errbuf_set(eb, MTB_ERR_ARG, "align: image too small");
+	size_t nc = (size_t)wc * hc, nf = (size_t)wf * hf, need = 2 * nc + 2 * nf;
+	if (need > a->cap) {
+		float *p = realloc(a->buf, need * sizeof *p);
+		if (!p)
+			return mtb_errbuf_set(eb, MTB_ERR_NOMEM, "align: out of memory");
+		a->buf = p;
+		a->cap = need;
+	}
+	a->gc = (struct plane){ wc, hc, a->buf };
+	a->ec = (struct plane){ wc, hc, a->buf + nc };
+	a->gf = (struct plane){ wf, hf, a->buf + 2 * nc };
+	a->ef = (struct plane){ wf, hf, a->buf + 2 * nc + nf };
+	int rc = mtb_cvw_planes_set(a->cv, img, eb);
+	if (rc == MTB_OK)
+		rc = mtb_cvw_planes_level(a->cv, a->fc, a->gc.p, a->ec.p, eb);
+	if (rc == MTB_OK)
+		rc = mtb_cvw_planes_level(a->cv, a->ff, a->gf.p, a->ef.p, eb);
+	return rc;
+}
+
+/* The full search over the prepared planes; returns the best pose's score on the fine plane
+ * (-1 when no candidate was found). */
+static double search_full(const struct mtb_register_aligner *a, int width, int height, struct params *best)
+{
+	const struct model *m = &a->m;
+	const struct plane *gc = &a->gc, *ec = &a->ec, *ef = &a->ef;
+	int fc = a->fc, ff = a->ff, shorter = a->shorter;
 
 	/* 1. The rim alone (no angle): centre and scale on the coarse plane from the step in grey
 	 *    level across the rim, the same sign all round (text and marks inside average out). The
@@ -506,27 +561,50 @@ int mtb_register_align(const struct mtb_layout *l, const struct mtb_image *img, 
 	struct params cand[N_CAND];
 	double cand_sc[N_CAND];
 	int nc = 0;
-	double R = l->radius;
-	double cosk[32], sink[32];
-	for (int k = 0; k < 32; k++) {
-		cosk[k] = cos(2 * PI * k / 32);
-		sink[k] = sin(2 * PI * k / 32);
+	double R = a->layout.radius;
+	double cosk[RIM_ANGLES], sink[RIM_ANGLES];
+	for (int k = 0; k < RIM_ANGLES; k++) {
+		/* angles taken in a scattered order (13 is prime to 32), so that a circle that cannot
+		 * make the list is given up after a few of them (below) */
+		int j = (k * 13) % RIM_ANGLES;
+		cosk[k] = cos(2 * PI * j / RIM_ANGLES);
+		sink[k] = sin(2 * PI * j / RIM_ANGLES);
 	}
 	for (double fill = 0.5; fill <= 1.02; fill *= 1.05) {
 		double s = fill * shorter / (2 * R);
 		double rad = s * R;
 		double step = 3.0 * fc;
-		double x0 = fmax(rad * 0.8, img->width * 0.3), x1 = fmin(img->width - rad * 0.8, img->width * 0.7);
-		double y0 = fmax(rad * 0.8, img->height * 0.3), y1 = fmin(img->height - rad * 0.8, img->height * 0.7);
+		double x0 = fmax(rad * 0.8, width * 0.3), x1 = fmin(width - rad * 0.8, width * 0.7);
+		double y0 = fmax(rad * 0.8, height * 0.3), y1 = fmin(height - rad * 0.8, height * 0.7);
 		for (double cy = y0; cy <= y1; cy += step)
 			for (double cx = x0; cx <= x1; cx += step) {
-				double d[32];
-				for (int k = 0; k < 32; k++) {
+				/* A circle changes the list only with a score above the list's worst, which
+				 * needs RIM_REACH of the angles above that worst (one polarity) or below
+				 * minus it (the other): stop sampling as soon as neither can be reached. */
+				double worst = -HUGE_VAL;
+				if (nc == N_CAND) {
+					worst = cand_sc[0];
+					for (int j = 1; j < nc; j++)
+						worst = fmin(worst, cand_sc[j]);
+				}
+				double d[RIM_ANGLES];
+				int above = 0, below = 0;
+				bool hopeless = false;
+				for (int k = 0; k < RIM_ANGLES; k++) {
 					double xi = (cx + 0.92 * rad * cosk[k]) / fc, yi = (cy + 0.92 * rad * sink[k]) / fc;
 					double xo = (cx + 1.08 * rad * cosk[k]) / fc, yo = (cy + 1.08 * rad * sink[k]) / fc;
-					d[k] = plane_at(&gc, xi, yi) - plane_at(&gc, xo, yo);
+					d[k] = plane_at(gc, xi, yi) - plane_at(gc, xo, yo);
+					above += d[k] > worst;
+					below += d[k] < -worst;
+					int left = RIM_ANGLES - 1 - k;
+					if (above + left < RIM_REACH && below + left < RIM_REACH) {
+						hopeless = true;
+						break;
+					}
 				}
-				double sc = rim_score(d, 32);
+				if (hopeless)
+					continue;
+				double sc = rim_score(d, RIM_ANGLES);
 				struct params q = { cx, cy, s, 0, 0, 0, 0, 0 };
 				/* keep it if better than the worst and not next to a better one */
 				int near = -1;
@@ -560,10 +638,8 @@ int mtb_register_align(const struct mtb_layout *l, const struct mtb_image *img, 
 	}
 
 	/* 2. For each candidate: the angle with the whole model on the coarse plane, then a pattern
-	 *    search of all six parameters, first on the coarse plane (wide basin), then on the fine
+	 *    search of all eight parameters, first on the coarse plane (wide basin), then on the fine
 	 *    one (sharp edges). The candidate whose pose explains the most edge energy wins. */
-	struct params best = { 0 };
-	double best_sc = -1;
 	for (int j = 0; j < nc; j++) {
 		/* Angle, with the rim's centre and scale nudged around: the rim alone is coarse. */
 		struct params qb = cand[j];
@@ -574,7 +650,7 @@ int mtb_register_align(const struct mtb_layout *l, const struct mtb_image *img, 
 					for (double th = -15; th <= 15.01; th += 3.0) {
 						struct params t = { cand[j].cx + dx * 3.0 * fc, cand[j].cy + dy * 3.0 * fc,
 								    cand[j].s * (1 + 0.025 * ds), th * PI / 180, 0, 0, 0, 0 };
-						double sc = score_sparse(&ec, &m, &t, fc);
+						double sc = score_sparse(ec, m, &t, fc);
 						if (sc > bs) {
 							bs = sc;
 							qb = t;
@@ -584,6 +660,7 @@ int mtb_register_align(const struct mtb_layout *l, const struct mtb_image *img, 
 		cand_sc[j] = bs;
 	}
 	/* Only the two best go through the (costlier) refinement. */
+	double best_sc = -1;
 	for (int r = 0; r < 2 && r < nc; r++) {
 		int bj = r;
 		for (int j = r + 1; j < nc; j++)
@@ -595,21 +672,84 @@ int mtb_register_align(const struct mtb_layout *l, const struct mtb_image *img, 
 		cand_sc[bj] = cand_sc[r];
 		cand[r] = q;
 		cand_sc[r] = qs;
-		double cur = refine(&ec, &ef, &m, fc, ff, shorter, &q);
+		double cur = refine(ec, ef, m, fc, ff, shorter, &q);
 		if (cur > best_sc) {
 			best_sc = cur;
-			best = q;
+			*best = q;
 		}
 	}
-	double bg = plane_mean(&ef);
-	free(gc.p), free(gf.p), free(ec.p), free(ef.p);
-	params_to_h(&best, l->size / 2, pose->h);
-	pose->score = bg > 0 ? best_sc / bg : 0;
+	return best_sc;
+}
+
+int mtb_register_align_next(struct mtb_register_aligner *a, const struct mtb_image *img, struct mtb_register_pose *pose,
+			    struct mtb_errbuf *eb)
+{
+	if (!a || !img || !img->data || !pose || img->width < 32 || img->height < 32 ||
+	    (img->channels != 1 && img->channels != 3 && img->channels != 4))
+		return mtb_errbuf_set(eb, MTB_ERR_ARG, "align: not an image of at least 32 x 32 pixels");
+	memset(pose, 0, sizeof *pose);
+	bool had_last = a->have_last;
+	a->have_last = false;
+	int rc = aligner_prepare(a, img, eb);
+	if (rc != MTB_OK)
+		return rc;
+	double c_face = a->layout.size / 2;
+	double bg = plane_mean(&a->ef);
+	float prof[MAX_PTS];
+
+	/* Near the previous frame's pose: the pattern search on the fine plane from there. */
+	if (had_last && bg > 0) {
+		struct params q = a->last_q;
+		double sc = refine(&a->ec, &a->ef, &a->m, a->fc, a->ff, a->shorter, &q) / bg;
+		double moved = hypot(q.cx - a->last_q.cx, q.cy - a->last_q.cy);
+		if (sc >= MIN_SCORE && sc >= TRACK_KEEP * a->last_score && moved <= TRACK_MAX_MOVE * a->shorter &&
+		    fabs(q.s / a->last_q.s - 1) <= TRACK_MAX_SCALE && fabs(q.th - a->last_q.th) <= TRACK_MAX_TURN) {
+			profile(&a->ef, &a->m, &q, a->ff, prof);
+			double r = correlation(prof, a->last_profile, a->m.n);
+			if (r >= TRACK_MIN_CORR) {
+				params_to_h(&q, c_face, pose->h);
+				pose->score = sc;
+				pose->near = true;
+				a->have_last = true;
+				a->last_q = q;
+				a->last_score = sc;
+				memcpy(a->last_profile, prof, sizeof(float) * (size_t)a->m.n);
+				return MTB_OK;
+			}
+		}
+	}
+
+	struct params best = { 0 };
+	double best_sc = search_full(a, img->width, img->height, &best);
+	params_to_h(&best, c_face, pose->h);
+	pose->score = bg > 0 && best_sc > 0 ? best_sc / bg : 0;
 	/* Edges under the model at least twice as strong as the frame's average edge. */
-	if (nc == 0 || pose->score < 2.0)
-		return mtb_errbuf_set(eb, MTB_ERR_REFUSED, "cannot find the dial face (edge score %.2f, 2.0 needed)",
-				      pose->score);
+	if (pose->score < MIN_SCORE) {
+		double s = pose->score;
+		pose->score = 0;
+		return mtb_errbuf_set(eb, MTB_ERR_REFUSED, "cannot find the dial face (edge score %.2f, %.1f needed)", s,
+				      MIN_SCORE);
+	}
+	a->have_last = true;
+	a->last_q = best;
+	a->last_score = pose->score;
+	profile(&a->ef, &a->m, &best, a->ff, a->last_profile);
 	return MTB_OK;
+}
+
+int mtb_register_align(const struct mtb_layout *l, const struct mtb_image *img, struct mtb_register_pose *pose,
+		       struct mtb_errbuf *eb)
+{
+	if (!l || !img || !img->data || !pose || img->width < 32 || img->height < 32 ||
+	    (img->channels != 1 && img->channels != 3 && img->channels != 4))
+		return mtb_errbuf_set(eb, MTB_ERR_ARG, "align: not an image of at least 32 x 32 pixels");
+	struct mtb_register_aligner *a;
+	int rc = mtb_register_aligner_create(l, &a, eb);
+	if (rc != MTB_OK)
+		return rc;
+	rc = mtb_register_align_next(a, img, pose, eb);
+	mtb_register_aligner_destroy(a);
+	return rc;
 }
 
 int mtb_register_crop(const struct mtb_layout *l, const struct mtb_image *img, const struct mtb_register_pose *pose,
@@ -631,42 +771,47 @@ int mtb_register_crop(const struct mtb_layout *l, const struct mtb_image *img, c
 	int rc = mtb_image_create(out, w, h, 3);
 	if (rc != MTB_OK)
 		return mtb_errbuf_set(eb, rc, "crop: out of memory");
+	/* Crop pixel (x, y), centre at (x + 0.5, y + 0.5) of the crop, is face point
+	 * (rx + (x + 0.5) rw / w, ry + (y + 0.5) rh / h); the pose takes it to image coordinates whose
+	 * pixel centres lie at +0.5, so half a pixel comes off for the integer-centred warp. */
 	const double *H = pose->h;
-	int c = img->channels;
-	for (int y = 0; y < h; y++) {
-		uint8_t *d = mtb_image_row(*out, y);
-		double v = ry + (y + 0.5) * rh / h;
-		for (int x = 0; x < w; x++) {
-			double u = rx + (x + 0.5) * rw / w;
-			double q = H[6] * u + H[7] * v + H[8];
-			double px = (H[0] * u + H[1] * v + H[2]) / q - 0.5, py = (H[3] * u + H[4] * v + H[5]) / q - 0.5;
-			px = fmin(fmax(px, 0), img->width - 1.001);
-			py = fmin(fmax(py, 0), img->height - 1.001);
-			int x0 = (int)px, y0 = (int)py;
-			double fx = px - x0, fy = py - y0;
-			const uint8_t *a = mtb_image_row(img, y0) + (size_t)x0 * c, *b = mtb_image_row(img, y0 + 1) + (size_t)x0 * c;
-			for (int k = 0; k < 3; k++) {
-				int ck = c >= 3 ? k : 0;
-				double val = (1 - fy) * ((1 - fx) * a[ck] + fx * a[c + ck]) + fy * ((1 - fx) * b[ck] + fx * b[c + ck]);
-				d[3 * x + k] = (uint8_t)(val + 0.5);
-			}
+	double A[9] = { rw / w, 0, rx + 0.5 * rw / w, 0, rh / h, ry + 0.5 * rh / h, 0, 0, 1 };
+	double M[9];
+	for (int r = 0; r < 3; r++)
+		for (int c = 0; c < 3; c++) {
+			double v = 0;
+			for (int k = 0; k < 3; k++)
+				v += H[3 * r + k] * A[3 * k + c];
+			M[3 * r + c] = v;
 		}
+	for (int c = 0; c < 3; c++) {
+		M[c] -= 0.5 * M[6 + c];
+		M[3 + c] -= 0.5 * M[6 + c];
 	}
-	return MTB_OK;
+	rc = mtb_cvw_warp_bgr(img, M, w, h, (*out)->data, (*out)->stride, eb);
+	if (rc != MTB_OK) {
+		mtb_image_destroy(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
-int mtb_register_read(const struct mtb_layout *l, const struct mtb_image *img, const struct mtb_register_readers *rd,
-		      const struct mtb_register_fuse_opts *o, struct mtb_register_result *out, struct mtb_errbuf *eb)
+int mtb_register_read_next(struct mtb_register_aligner *a, const struct mtb_image *img,
+			   const struct mtb_register_readers *rd, const struct mtb_register_fuse_opts *o,
+			   struct mtb_register_result *out, struct mtb_register_pose *pose_out, struct mtb_errbuf *eb)
 {
-	if (!l || !img || !rd || !rd->read_digit || !rd->read_needle || !out)
+	if (!a || !img || !rd || !rd->read_digit || !rd->read_needle || !out)
 		return mtb_errbuf_set(eb, MTB_ERR_ARG, "register read: bad arguments");
+	const struct mtb_layout *l = &a->layout;
 	memset(out, 0, sizeof *out);
 	out->t_mono_us = img->t_mono_us;
 	int n = mtb_layout_elements(l);
 	out->n_elements = n;
 	struct mtb_register_pose pose;
 	struct mtb_errbuf aeb = { { 0 } };
-	int rc = mtb_register_align(l, img, &pose, &aeb);
+	int rc = mtb_register_align_next(a, img, &pose, &aeb);
+	if (pose_out)
+		*pose_out = pose;
 	if (rc == MTB_ERR_REFUSED) {
 		refuse(out, "%s", aeb.msg);
 		return MTB_OK;
@@ -688,7 +833,19 @@ int mtb_register_read(const struct mtb_layout *l, const struct mtb_image *img, c
 					      el[i].reason[0] ? el[i].reason : mtb_strerror(rc));
 		}
 	}
-	int64_t t = out->t_mono_us;
-	out->t_mono_us = t;
 	return mtb_register_fuse(l, el, n, o, out);
+}
+
+int mtb_register_read(const struct mtb_layout *l, const struct mtb_image *img, const struct mtb_register_readers *rd,
+		      const struct mtb_register_fuse_opts *o, struct mtb_register_result *out, struct mtb_errbuf *eb)
+{
+	if (!l || !img || !rd || !rd->read_digit || !rd->read_needle || !out)
+		return mtb_errbuf_set(eb, MTB_ERR_ARG, "register read: bad arguments");
+	struct mtb_register_aligner *a;
+	int rc = mtb_register_aligner_create(l, &a, eb);
+	if (rc != MTB_OK)
+		return rc;
+	rc = mtb_register_read_next(a, img, rd, o, out, NULL, eb);
+	mtb_register_aligner_destroy(a);
+	return rc;
 }

@@ -2,7 +2,9 @@
  *
  * Steps, each usable on its own:
  *   1. mtb_register_align: finds the face in a frame (offset, scale, rotation, slight
- *      perspective) as a homography from face units (vision/layout.h) to pixels.
+ *      perspective) as a homography from face units (vision/layout.h) to pixels;
+ *      mtb_register_align_next does the same for a camera's next frame, searching near the
+ *      previous frame's pose first.
  *   2. mtb_register_crop: cuts one element's crop (mtb_layout_crop_rect) through that homography.
  *   3. the element readers (mtb_vision_read_digit / mtb_vision_read_needle, or any other through
  *      struct mtb_register_readers) give each element a position on [0, 10) and a confidence.
@@ -90,14 +92,39 @@ int mtb_register_combine(const struct mtb_layout *l, const struct mtb_register_r
 /* Face units -> pixels, as struct mtb_dial_truth's face_to_px (row-major 3 x 3). */
 struct mtb_register_pose {
 	double h[9];
-	double score;               /* mean edge energy on the layout's expected edges */
+	double score;               /* mean edge energy on the layout's expected edges, over the
+				       frame's mean edge energy; 0 when no face was found */
+	bool near;                  /* found near the previous frame's pose by
+				       mtb_register_align_next (false: by the full search) */
 };
 
 /* Finds the face of layout l in img (any channels). The face is expected to fill 50-100 % of
  * the shorter side, within 15 degrees of upright. MTB_ERR_REFUSED with a reason in eb when no
- * pose fits the layout's edges well enough. */
+ * pose fits the layout's edges well enough (score below 2). A full search every call; for a
+ * camera's sequence of frames use an aligner and mtb_register_align_near. */
 int mtb_register_align(const struct mtb_layout *l, const struct mtb_image *img, struct mtb_register_pose *pose,
 		       struct mtb_errbuf *eb);
+
+/* An aligner for one camera's frames: the model of the face's edges, the working planes (frames
+ * of one size allocate nothing after the first) and what it found on the camera's last frame.
+ * One per camera and thread; never shared between threads. */
+struct mtb_register_aligner;
+int mtb_register_aligner_create(const struct mtb_layout *l, struct mtb_register_aligner **out, struct mtb_errbuf *eb);
+void mtb_register_aligner_destroy(struct mtb_register_aligner *a);
+
+/* Finds the face in the camera's next frame, as mtb_register_align, looking first near the pose
+ * found on the frame before: a local search of all eight pose parameters from there on the
+ * ~240 px plane. That pose is kept (pose->near true) only when the edges under it still look as
+ * they did on the frame before: mean edge energy at least 2 x the frame's and at least 0.85 of the
+ * previous frame's, edge energy at the model's points correlated with the previous frame's at
+ * 0.8 or more (the same face in the same light), and the face centre moved by less than 4 % of
+ * the frame's shorter side. Otherwise, and on the first frame, after a frame where no face was
+ * found, and after mtb_register_aligner_forget, the full search of mtb_register_align runs. */
+int mtb_register_align_next(struct mtb_register_aligner *a, const struct mtb_image *img, struct mtb_register_pose *pose,
+			    struct mtb_errbuf *eb);
+
+/* The next frame is searched in full (a meter was changed, the camera was moved). */
+void mtb_register_aligner_forget(struct mtb_register_aligner *a);
 
 /* Cuts element i's crop (mtb_layout_crop_rect) from img through pose into a new BGR image of
  * w x h pixels (0, 0: the renderer's defaults, roller 60 high, pointer 64 x 64). */
@@ -116,6 +143,12 @@ struct mtb_register_readers {
  * an error code only for bad arguments or memory. */
 int mtb_register_read(const struct mtb_layout *l, const struct mtb_image *img, const struct mtb_register_readers *rd,
 		      const struct mtb_register_fuse_opts *o, struct mtb_register_result *out, struct mtb_errbuf *eb);
+
+/* mtb_register_read for one camera's sequence of frames: aligned by mtb_register_align_next with
+ * a (whose layout is used). pose_out (may be NULL) gets the pose (score 0 when none was found). */
+int mtb_register_read_next(struct mtb_register_aligner *a, const struct mtb_image *img,
+			   const struct mtb_register_readers *rd, const struct mtb_register_fuse_opts *o,
+			   struct mtb_register_result *out, struct mtb_register_pose *pose_out, struct mtb_errbuf *eb);
 
 #ifdef __cplusplus
 }

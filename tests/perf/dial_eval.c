@@ -3,7 +3,7 @@
  *
  * usage: dial_eval [--layout NAME] [--count N] [--seed S] [--nuisance X] [--frames K]
  *                  [--size WxH] [--models DIR] [--threads T] [--align-only 1]
- *                  [--truth-pointers 1]
+ *                  [--truth-pointers 1] [--sequence L] [--shake PX] [--track 0] [--trace 1]
  * Every dial shows a volume drawn from the seed: half uniform over the register's range, half
  * next to a roll-over of a random element (several digits turning at once, as 9999.99 ->
  * 10000.00). With --frames K each volume is rendered K times (other seeds: other light, glare,
@@ -13,13 +13,23 @@
  * how far (in crop sides) the crops it cuts lie from where the renderer drew the elements, and
  * its time per frame; no models needed. --truth-pointers 1 answers every pointer crop with the
  * renderer's true position (confidence 0.9) instead of the pointer reader: the rollers, the
- * aligner and the fusion measured alone, for as long as no pointer model exists. */
+ * aligner and the fusion measured alone, for as long as no pointer model exists.
+ * --sequence L: the dials come as sequences of L frames from one camera, as on a bench: one
+ * render seed per camera (the same face, pose, light and glare), each frame with its own volume
+ * and, after the first, moved by a small camera shake (--shake PX: translation sd PX pixels,
+ * rotation and scale sd PX over 240 px, default 1). Each frame is aligned near the pose found on
+ * the frame before (mtb_register_align_next), the first frame of a camera near the previous
+ * camera's last pose, as a bench that is not told the meter was changed: that one must fall
+ * back to the full search. --track 0 aligns those same frames by the full search each (the
+ * comparison). Without --sequence every frame is aligned by the full search. --trace 1 (with
+ * --align-only) prints each frame's search, score and error on stderr. */
 #include "sim/dial_render.h"
 #include "vision/register.h"
 #include "vision/vision.h"
 
 #include <math.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +101,8 @@ struct job {
 	struct mtb_register_result *res;   /* NULL: timing only */
 	double (*pos)[MTB_LAYOUT_MAX_ELEMENTS];   /* per image true positions, or NULL */
 	double *t_read;                     /* per image, seconds */
+	bool *near;                         /* per image: aligned near the previous pose, or NULL */
+	int sequence;                       /* > 0: align each frame near the previous frame's pose */
 	double wall;
 	int rc;
 };
@@ -106,6 +118,13 @@ static void *run_job(void *arg)
 		return NULL;
 	}
 	struct mtb_register_readers rd = { rd_digit, rd_needle, &c };
+	struct mtb_register_aligner *al = NULL;
+	if (j->sequence && (j->rc = mtb_register_aligner_create(j->l, &al, &eb)) != MTB_OK) {
+		fprintf(stderr, "dial_eval: %s\n", eb.msg);
+		mtb_vision_destroy(c.v);
+		return NULL;
+	}
+	struct mtb_register_pose prev = { { 0 }, 0, false };
 	double t0 = now_s();
 	for (int i = 0; i < j->n; i++) {
 		struct mtb_register_result r;
@@ -114,16 +133,23 @@ static void *run_job(void *arg)
 			c.next_pointer = 0;
 		}
 		double a = now_s();
-		if ((j->rc = mtb_register_read(j->l, j->img[i], &rd, NULL, &r, &eb)) != MTB_OK) {
+		if (al)
+			j->rc = mtb_register_read_next(al, j->img[i], &rd, NULL, &r, &prev, &eb);
+		else
+			j->rc = mtb_register_read(j->l, j->img[i], &rd, NULL, &r, &eb);
+		if (j->rc != MTB_OK) {
 			fprintf(stderr, "dial_eval: %s\n", eb.msg);
 			break;
 		}
 		if (j->t_read)
 			j->t_read[i] = now_s() - a;
+		if (j->near)
+			j->near[i] = al && prev.near;
 		if (j->res)
 			j->res[i] = r;
 	}
 	j->wall = now_s() - t0;
+	mtb_register_aligner_destroy(al);
 	mtb_vision_destroy(c.v);
 	return NULL;
 }
@@ -133,6 +159,75 @@ static void project(const double *h, double u, double v, double *x, double *y)
 	double w = h[6] * u + h[7] * v + h[8];
 	*x = (h[0] * u + h[1] * v + h[2]) / w;
 	*y = (h[3] * u + h[4] * v + h[5]) / w;
+}
+
+static double gauss(uint64_t *r)
+{
+	double u1 = ((next(r) >> 11) + 0.5) / 9007199254740992.0, u2 = (next(r) >> 11) / 9007199254740992.0;
+	return sqrt(-2 * log(u1)) * cos(2 * 3.14159265358979323846 * u2);
+}
+
+/* Moves a rendered frame as a camera shake would: a rotation and scale about the image centre
+ * and a translation (sd px pixels; rotation and scale sd px / 240), bilinear, edge pixels
+ * repeated; the truth's homography follows. */
+static int shake(struct mtb_image **img, double *face_to_px, double px, uint64_t *r)
+{
+	struct mtb_image *src = *img, *dst;
+	int w = src->width, h = src->height, c = src->channels;
+	if (mtb_image_create(&dst, w, h, c) != MTB_OK)
+		return MTB_ERR_NOMEM;
+	double th = px / 240.0 * gauss(r), sc = 1 + px / 240.0 * gauss(r);
+	double tx = px * gauss(r), ty = px * gauss(r), cx = w / 2.0, cy = h / 2.0;
+	double a = sc * cos(th), b = -sc * sin(th);
+	/* W: p' = centre + A (p - centre) + t, A = [[a, b], [-b, a]] */
+	double W[9] = { a, b, cx + tx - a * cx - b * cy, -b, a, cy + ty + b * cx - a * cy, 0, 0, 1 };
+	double det = a * a + b * b;
+	for (int y = 0; y < h; y++) {
+		uint8_t *d = mtb_image_row(dst, y);
+		for (int x = 0; x < w; x++) {
+			double X = x + 0.5 - W[2], Y = y + 0.5 - W[5];
+			double sx = (a * X - b * Y) / det - 0.5, sy = (b * X + a * Y) / det - 0.5;
+			sx = fmin(fmax(sx, 0), w - 1.001);
+			sy = fmin(fmax(sy, 0), h - 1.001);
+			int x0 = (int)sx, y0 = (int)sy;
+			double fx = sx - x0, fy = sy - y0;
+			const uint8_t *p0 = mtb_image_row(src, y0) + (size_t)x0 * c, *p1 = mtb_image_row(src, y0 + 1) + (size_t)x0 * c;
+			for (int k = 0; k < c; k++)
+				d[x * c + k] = (uint8_t)((1 - fy) * ((1 - fx) * p0[k] + fx * p0[c + k]) +
+							 fy * ((1 - fx) * p1[k] + fx * p1[c + k]) + 0.5);
+		}
+	}
+	double H[9];
+	for (int i = 0; i < 3; i++)
+		for (int k = 0; k < 3; k++)
+			H[3 * i + k] = W[3 * i] * face_to_px[k] + W[3 * i + 1] * face_to_px[3 + k] + W[3 * i + 2] * face_to_px[6 + k];
+	memcpy(face_to_px, H, sizeof H);
+	mtb_image_destroy(src);
+	*img = dst;
+	return MTB_OK;
+}
+
+/* Frame i's render seed: its own, or with sequences of `sequence` frames its camera's. */
+static uint64_t frame_seed(int sequence, int i, uint64_t *r, uint64_t *cam_seed)
+{
+	if (sequence <= 0 || i % sequence == 0)
+		*cam_seed = next(r);
+	return *cam_seed;
+}
+
+/* Frame i of the run; with sequences, a shake after a camera's first frame. */
+static int render_frame(const struct mtb_layout *l, int64_t volume, int w, int h, double nuisance, int sequence,
+			double shake_px, int i, uint64_t *r, uint64_t cam_seed, struct mtb_image **img,
+			struct mtb_dial_truth *tr, struct mtb_errbuf *eb)
+{
+	struct mtb_dial_render_opts o = { w, h, MTB_DIAL_STYLE_RANDOM, cam_seed, nuisance };
+	int rc = mtb_dial_render(l, volume, &o, img, tr, eb);
+	if (rc == MTB_OK && sequence > 0 && i % sequence != 0 && shake_px > 0 &&
+	    (rc = shake(img, tr->face_to_px, shake_px, r)) != MTB_OK) {
+		mtb_image_destroy(*img);
+		return mtb_errbuf_set(eb, rc, "shake: out of memory");
+	}
+	return rc;
 }
 
 /* Largest distance over every element's crop corners between pose and truth, in crop sides. */
@@ -203,8 +298,9 @@ static void tally_print(const char *what, const struct tally *t)
 int main(int argc, char **argv)
 {
 	const char *layout_name = "roller8-pointer4", *models = NULL;
-	int count = 200, frames = 1, threads = 0, w = 480, h = 480, align_only = 0, truth_pointers = 0;
-	double nuisance = 1.0;
+	int count = 200, frames = 1, threads = 0, w = 480, h = 480, align_only = 0, truth_pointers = 0, sequence = 0;
+	int track = 1, trace = 0;
+	double nuisance = 1.0, shake_px = 1.0;
 	uint64_t seed = 7000000;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		const char *k = argv[i], *v = argv[i + 1];
@@ -226,6 +322,14 @@ int main(int argc, char **argv)
 			align_only = atoi(v);
 		else if (!strcmp(k, "--threads"))
 			threads = atoi(v);
+		else if (!strcmp(k, "--sequence"))
+			sequence = atoi(v);
+		else if (!strcmp(k, "--shake"))
+			shake_px = atof(v);
+		else if (!strcmp(k, "--track"))
+			track = atoi(v);
+		else if (!strcmp(k, "--trace"))
+			trace = atoi(v);
 		else if (!strcmp(k, "--size")) {
 			if (sscanf(v, "%dx%d", &w, &h) != 2)
 				return 2;
@@ -234,8 +338,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (count < 1 || frames < 1 || frames > 15 || threads < 0 || threads > 16)
+	if (count < 1 || frames < 1 || frames > 15 || threads < 0 || threads > 16 || sequence < 0 ||
+	    (sequence > 0 && frames > 1) || !(shake_px >= 0 && shake_px <= 50)) {
+		fprintf(stderr, "dial_eval: bad option value (--sequence needs --frames 1)\n");
 		return 2;
+	}
 	struct mtb_layout l;
 	struct mtb_errbuf eb = { { 0 } };
 	if (mtb_layout_load(layout_name, &l, &eb) != MTB_OK) {
@@ -243,31 +350,56 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (align_only) {
-		uint64_t r = seed;
+		uint64_t r = seed, cam_seed = 0;
 		double *err = calloc((size_t)count, sizeof *err), *t = calloc((size_t)count, sizeof *t);
-		int refused = 0, over[3] = { 0, 0, 0 };
+		double *t_near = calloc((size_t)count, sizeof *t_near), *t_full = calloc((size_t)count, sizeof *t_full);
+		double worst_first = 0, worst_near = 0;
+		int refused = 0, over[3] = { 0, 0, 0 }, n_near = 0, n_full = 0, first_near = 0;
+		struct mtb_register_aligner *al = NULL;
+		if (!err || !t || !t_near || !t_full || (sequence && track && mtb_register_aligner_create(&l, &al, &eb) != MTB_OK))
+			return 1;
+		struct mtb_register_pose prev = { { 0 }, 0, false };
 		for (int i = 0; i < count; i++) {
-			struct mtb_dial_render_opts o = { w, h, MTB_DIAL_STYLE_RANDOM, next(&r), nuisance };
 			struct mtb_image *im;
 			struct mtb_dial_truth tr;
-			if (mtb_dial_render(&l, sample_volume(&r, &l), &o, &im, &tr, &eb) != MTB_OK)
+			uint64_t fs = frame_seed(sequence, i, &r, &cam_seed);
+			int64_t vol = sample_volume(&r, &l);
+			if (render_frame(&l, vol, w, h, nuisance, sequence, shake_px, i, &r, fs, &im, &tr, &eb) != MTB_OK) {
+				fprintf(stderr, "dial_eval: %s\n", eb.msg);
 				return 1;
+			}
 			struct mtb_register_pose pose;
 			double a = now_s();
-			int rc = mtb_register_align(&l, im, &pose, &eb);
+			int rc = al ? mtb_register_align_next(al, im, &pose, &eb)
+				    : mtb_register_align(&l, im, &pose, &eb);
 			t[i] = now_s() - a;
 			mtb_image_destroy(im);
+			double prev_score = prev.score;
+			prev = pose;
+			if (pose.near)
+				t_near[n_near++] = t[i];
+			else
+				t_full[n_full++] = t[i];
 			if (rc != MTB_OK) {
 				refused++;
 				err[i] = 99;
 				continue;
 			}
 			err[i] = corner_error(&l, pose.h, tr.face_to_px);
-
+			if (trace)
+				fprintf(stderr, "frame %d: %s score %.3f (previous %.3f, ratio %.3f) error %.3f\n", i,
+					pose.near ? "near" : "full", pose.score, prev_score, pose.score / prev_score, err[i]);
+			if (sequence && i % sequence == 0) {
+				worst_first = fmax(worst_first, err[i]);
+				first_near += pose.near;
+			}
+			if (pose.near)
+				worst_near = fmax(worst_near, err[i]);
 			over[0] += err[i] > 0.1;
 			over[1] += err[i] > 0.25;
 			over[2] += err[i] > 0.5;
 		}
+		mtb_register_aligner_destroy(al);
 		qsort(err, (size_t)count, sizeof *err, cmp_d);
 		qsort(t, (size_t)count, sizeof *t, cmp_d);
 		printf("align %s, nuisance %.2f, %dx%d, seed %llu: %d frames, refused %d; worst crop-corner error "
@@ -275,8 +407,22 @@ int main(int argc, char **argv)
 		       "time median %.2f ms, 90th percentile %.2f ms\n",
 		       l.name, nuisance, w, h, (unsigned long long)seed, count, refused, err[count / 2], err[(int)(count * 0.9)],
 		       over[0], over[1], over[2], t[count / 2] * 1e3, t[(int)(count * 0.9)] * 1e3);
+		if (sequence && !track)
+			printf("  sequences of %d frames, shake %.1f px, every frame by the full search (--track 0)\n", sequence,
+			       shake_px);
+		if (sequence && track) {
+			qsort(t_near, (size_t)n_near, sizeof *t_near, cmp_d);
+			qsort(t_full, (size_t)n_full, sizeof *t_full, cmp_d);
+			printf("  sequences of %d frames, shake %.1f px: %d frames found near the previous pose (time median "
+			       "%.2f ms, worst error %.3f), %d by the full search (time median %.2f ms); first frames of a camera: "
+			       "%d of %d kept near the previous camera's pose, worst error %.3f\n",
+			       sequence, shake_px, n_near, n_near ? t_near[n_near / 2] * 1e3 : 0, worst_near, n_full,
+			       n_full ? t_full[n_full / 2] * 1e3 : 0, first_near, (count + sequence - 1) / sequence, worst_first);
+		}
 		free(err);
 		free(t);
+		free(t_near);
+		free(t_full);
 		return 0;
 	}
 	int n = count * frames;
@@ -287,14 +433,15 @@ int main(int argc, char **argv)
 	double(*pos)[MTB_LAYOUT_MAX_ELEMENTS] = calloc((size_t)n, sizeof *pos);
 	if (!img || !truth || !res || !t_read || !pos)
 		return 1;
-	uint64_t r = seed;
+	uint64_t r = seed, cam_seed = 0;
 	double t_render = now_s();
 	for (int i = 0; i < count; i++) {
 		truth[i] = sample_volume(&r, &l);
 		for (int f = 0; f < frames; f++) {
-			struct mtb_dial_render_opts o = { w, h, MTB_DIAL_STYLE_RANDOM, next(&r), nuisance };
 			struct mtb_dial_truth tr;
-			if (mtb_dial_render(&l, truth[i], &o, &img[i * frames + f], &tr, &eb) != MTB_OK) {
+			uint64_t fs = frame_seed(sequence, i * frames + f, &r, &cam_seed);
+			if (render_frame(&l, truth[i], w, h, nuisance, sequence, shake_px, i * frames + f, &r, fs,
+					 &img[i * frames + f], &tr, &eb) != MTB_OK) {
 				fprintf(stderr, "dial_eval: %s\n", eb.msg);
 				return 1;
 			}
@@ -303,16 +450,26 @@ int main(int argc, char **argv)
 	}
 
 	t_render = now_s() - t_render;
-	struct job j = { &l, img, n, models, res, truth_pointers ? pos : NULL, t_read, 0, 0 };
+	bool *near = calloc((size_t)n, sizeof *near);
+	if (!near)
+		return 1;
+	struct job j = { &l, img, n, models, res, truth_pointers ? pos : NULL, t_read, near, sequence && track, 0, 0 };
 	run_job(&j);
 	if (j.rc != MTB_OK)
 		return 1;
+	int n_near = 0;
+	for (int i = 0; i < n; i++)
+		n_near += near[i];
+	free(near);
 	struct tally single = { 0 }, comb = { 0 };
 	int printed = 0;
 	for (int i = 0; i < count; i++)
 		tally_add(&single, &l, &res[i * frames], truth[i], "single frame", i, &printed);
 	printf("layout %s, nuisance %.2f, %dx%d, seed %llu%s\n", l.name, nuisance, w, h, (unsigned long long)seed,
 	       truth_pointers ? ", POINTERS FROM THE RENDERER'S TRUTH (rollers, aligner, fusion only)" : "");
+	if (sequence)
+		printf("sequences of %d frames from one camera, shake %.1f px: %d of %d frames aligned near the previous "
+		       "pose%s\n", sequence, shake_px, n_near, n, track ? "" : " (--track 0: all by the full search)");
 	tally_print("single frame", &single);
 	if (frames > 1) {
 		struct mtb_register_combine_opts co = { 0, 0, 2 * res[0].resolution_ul, 0, 0 };
@@ -361,7 +518,7 @@ int main(int argc, char **argv)
 		struct job jobs[16];
 		double t0 = now_s();
 		for (int t = 0; t < threads; t++) {
-			jobs[t] = (struct job){ &l, img, n, models, NULL, truth_pointers ? pos : NULL, NULL, 0, 0 };
+			jobs[t] = (struct job){ &l, img, n, models, NULL, truth_pointers ? pos : NULL, NULL, NULL, sequence && track, 0, 0 };
 			pthread_create(&th[t], NULL, run_job, &jobs[t]);
 		}
 		for (int t = 0; t < threads; t++)

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <string>
 
 namespace {
 void project(const double *h, double u, double v, double *x, double *y)
@@ -89,4 +91,158 @@ TEST(RegisterAlign, RefusesAFrameWithoutADial)
 	EXPECT_EQ(mtb_register_align(&l, img, &pose, &eb), MTB_ERR_REFUSED);
 	EXPECT_NE(std::string(eb.msg).find("cannot find the dial face"), std::string::npos) << eb.msg;
 	mtb_image_destroy(img);
+}
+
+namespace {
+struct layout_fixture {
+	struct mtb_layout l;
+	layout_fixture()
+	{
+		struct mtb_errbuf eb = {};
+		EXPECT_EQ(mtb_layout_load(MTB_SOURCE_DIR "/configs/layouts/roller8-pointer4.yaml", &l, &eb), MTB_OK) << eb.msg;
+	}
+};
+
+/* img moved right by dx and down by dy whole pixels (edge pixels repeated); the truth follows. */
+struct mtb_image *moved(const struct mtb_image *img, int dx, int dy, double *face_to_px)
+{
+	struct mtb_image *out;
+	if (mtb_image_create(&out, img->width, img->height, img->channels) != MTB_OK)
+		return nullptr;
+	for (int y = 0; y < img->height; y++) {
+		int sy = std::min(std::max(y - dy, 0), img->height - 1);
+		for (int x = 0; x < img->width; x++) {
+			int sx = std::min(std::max(x - dx, 0), img->width - 1);
+			std::memcpy(mtb_image_row(out, y) + (size_t)x * img->channels,
+				    mtb_image_row(img, sy) + (size_t)sx * img->channels, (size_t)img->channels);
+		}
+	}
+	for (int k = 0; k < 3; k++) {
+		face_to_px[k] += dx * face_to_px[6 + k];
+		face_to_px[3 + k] += dy * face_to_px[6 + k];
+	}
+	return out;
+}
+
+struct mtb_image *render(const struct mtb_layout &l, uint64_t seed, int64_t volume_ul, struct mtb_dial_truth *t)
+{
+	struct mtb_dial_render_opts o = { 480, 480, MTB_DIAL_STYLE_RANDOM, seed, 1.0 };
+	struct mtb_image *img = nullptr;
+	struct mtb_errbuf eb = {};
+	EXPECT_EQ(mtb_dial_render(&l, volume_ul, &o, &img, t, &eb), MTB_OK) << eb.msg;
+	return img;
+}
+} // namespace
+
+TEST(RegisterAlign, NextFrameFoundNearThePreviousPoseOnlyWhileTheSceneStays)
+{
+	layout_fixture f;
+	const struct mtb_layout &l = f.l;
+	struct mtb_register_aligner *a;
+	struct mtb_errbuf eb = {};
+	ASSERT_EQ(mtb_register_aligner_create(&l, &a, &eb), MTB_OK);
+	struct mtb_register_pose pose;
+
+	/* One camera: the same face and light, other volumes, the camera shaken by a pixel or two. */
+	const int shake[5][2] = { { 0, 0 }, { 1, 0 }, { 1, -1 }, { -2, 1 }, { 0, 2 } };
+	for (int k = 0; k < 5; k++) {
+		struct mtb_dial_truth t;
+		struct mtb_image *base = render(l, 3001, 4567890123LL + 987654321LL * k, &t);
+		ASSERT_NE(base, nullptr);
+		struct mtb_image *img = moved(base, shake[k][0], shake[k][1], t.face_to_px);
+		mtb_image_destroy(base);
+		ASSERT_EQ(mtb_register_align_next(a, img, &pose, &eb), MTB_OK) << "frame " << k << ": " << eb.msg;
+		mtb_image_destroy(img);
+		EXPECT_EQ(pose.near, k > 0) << "frame " << k;
+		EXPECT_LE(worst_corner_error(l, pose.h, t.face_to_px), 0.25) << "frame " << k;
+	}
+
+	/* Another camera (another meter, another pose): the full search, and the right pose. */
+	struct mtb_dial_truth t0, t1;
+	struct mtb_image *img0 = render(l, 3001, 0, &t0), *img1 = nullptr;
+	mtb_image_destroy(img0);
+	double c = l.size / 2, x0, y0, x1, y1;
+	project(t0.face_to_px, c, c, &x0, &y0);
+	for (uint64_t seed = 3002; seed < 3100 && !img1; seed++) {
+		/* the first seed that puts the face centre at least 20 px from the first camera's */
+		img1 = render(l, seed, 0, &t1);
+		project(t1.face_to_px, c, c, &x1, &y1);
+		if (std::hypot(x1 - x0, y1 - y0) < 20) {
+			mtb_image_destroy(img1);
+			img1 = nullptr;
+		}
+	}
+	ASSERT_NE(img1, nullptr);
+	ASSERT_EQ(mtb_register_align_next(a, img1, &pose, &eb), MTB_OK) << eb.msg;
+	EXPECT_FALSE(pose.near);
+	EXPECT_LE(worst_corner_error(l, pose.h, t1.face_to_px), 0.25);
+
+	/* Told to forget: the full search although the scene stayed. */
+	mtb_register_aligner_forget(a);
+	ASSERT_EQ(mtb_register_align_next(a, img1, &pose, &eb), MTB_OK) << eb.msg;
+	EXPECT_FALSE(pose.near);
+	ASSERT_EQ(mtb_register_align_next(a, img1, &pose, &eb), MTB_OK) << eb.msg;
+	EXPECT_TRUE(pose.near);
+
+	/* A frame without a dial is refused (score 0), and the frame after it is searched in full. */
+	struct mtb_image *blank;
+	ASSERT_EQ(mtb_image_create(&blank, 480, 480, 3), MTB_OK);
+	std::memset(blank->data, 128, blank->stride * 480);
+	EXPECT_EQ(mtb_register_align_next(a, blank, &pose, &eb), MTB_ERR_REFUSED);
+	EXPECT_EQ(pose.score, 0.0);
+	mtb_image_destroy(blank);
+	ASSERT_EQ(mtb_register_align_next(a, img1, &pose, &eb), MTB_OK) << eb.msg;
+	EXPECT_FALSE(pose.near);
+	EXPECT_LE(worst_corner_error(l, pose.h, t1.face_to_px), 0.25);
+	mtb_image_destroy(img1);
+	mtb_register_aligner_destroy(a);
+	mtb_register_aligner_destroy(nullptr);
+}
+
+/* The crop takes the image's value at the face point each crop pixel stands for: on an image
+ * whose blue level is x and green level is y (pixel centres at +0.5), through a pose of scale
+ * and offset, every crop pixel can be predicted, for 1, 3 and 4 channel images. */
+TEST(RegisterCrop, SamplesThePoseItIsGiven)
+{
+	layout_fixture f;
+	const struct mtb_layout &l = f.l;
+	for (int channels : { 1, 3, 4 }) {
+		struct mtb_image *img;
+		ASSERT_EQ(mtb_image_create(&img, 256, 256, channels), MTB_OK);
+		for (int y = 0; y < 256; y++)
+			for (int x = 0; x < 256; x++) {
+				uint8_t *p = mtb_image_row(img, y) + (size_t)x * channels;
+				p[0] = (uint8_t)x;
+				if (channels > 1)
+					p[1] = (uint8_t)y, p[2] = 100;
+				if (channels > 3)
+					p[3] = 255;
+			}
+		for (int i : { 0, 7, 8, 11 }) {
+			double rx, ry, rw, rh;
+			mtb_layout_crop_rect(&l, i, &rx, &ry, &rw, &rh);
+			/* the crop rectangle onto x in [50, 150], y in [40, 200] */
+			double ax = 100 / rw, ay = 160 / rh;
+			struct mtb_register_pose pose = { { ax, 0, 50 - ax * rx, 0, ay, 40 - ay * ry, 0, 0, 1 }, 3.0, false };
+			struct mtb_image *crop;
+			struct mtb_errbuf eb = {};
+			ASSERT_EQ(mtb_register_crop(&l, img, &pose, i, 0, 0, &crop, &eb), MTB_OK) << eb.msg;
+			ASSERT_EQ(crop->channels, 3);
+			double worst = 0;
+			for (int y = 0; y < crop->height; y++)
+				for (int x = 0; x < crop->width; x++) {
+					double X = 50 + 100.0 * (x + 0.5) / crop->width - 0.5;
+					double Y = 40 + 160.0 * (y + 0.5) / crop->height - 0.5;
+					const uint8_t *p = mtb_image_row(crop, y) + 3 * x;
+					worst = std::max(worst, std::fabs(p[0] - X));
+					if (channels > 1)
+						worst = std::max({ worst, std::fabs(p[1] - Y), std::fabs(p[2] - 100.0) });
+					else
+						worst = std::max({ worst, std::fabs(p[1] - X), std::fabs(p[2] - X) });
+				}
+			EXPECT_LE(worst, 1.0) << channels << " channels, element " << i;
+			mtb_image_destroy(crop);
+		}
+		mtb_image_destroy(img);
+	}
 }
