@@ -95,7 +95,8 @@ static int fill_to_nominal(struct ctx *c, int64_t empty_mg)
 	int64_t target = empty_mg + nominal_mass_mg(c->v);
 	double vol_l = (double)mtb_vessel_nominal_line_ul(c->v) / 1e6;
 	int64_t limit = (int64_t)(3 * vol_l / c->plan->fill_flow_lps * 1e6) + 60000000;
-	int64_t t0 = o->now_us(c->io->ctx);
+	int64_t t0 = o->now_us(c->io->ctx), last_ok = t0;
+	int64_t silent_limit = (int64_t)(c->plan->stable_timeout_s * 1e6);
 	if (o->set_fill(c->io->ctx, true) != MTB_OK)
 		return abort_run(c, "fill valve did not open");
 	for (;;) {
@@ -105,7 +106,14 @@ static int fill_to_nominal(struct ctx *c, int64_t empty_mg)
 			return abort_run(c, "balance overload while filling");
 		if (rc == MTB_OK && b.mass_mg >= target)
 			break;
-		if (o->now_us(c->io->ctx) - t0 > limit)
+		int64_t now = o->now_us(c->io->ctx);
+		if (rc == MTB_OK)
+			last_ok = now;
+		else if (now - last_ok >= silent_limit)   /* filling blind: stop the water now */
+			return abort_run(c, rc == MTB_ERR_TIMEOUT ? "balance silent for %.0f s while filling"
+								  : "balance refused for %.0f s while filling",
+					 c->plan->stable_timeout_s);
+		if (now - t0 > limit)
 			return abort_run(c, rc == MTB_ERR_TIMEOUT ? "balance silent while filling" : "fill did not reach the nominal mass in time");
 		/* poll faster near the end: at most a twentieth of the remaining time */
 		double remain_s = rc == MTB_OK ? (double)(target - b.mass_mg) / 1e6 / c->plan->fill_flow_lps : c->plan->poll_s;
@@ -125,16 +133,26 @@ static int deliver(struct ctx *c)
 	if (o->set_drain(c->io->ctx, true) != MTB_OK)
 		return abort_run(c, "drain valve did not open");
 	/* the main flow: until the mass stops falling (the stream breaks into drops) */
-	int64_t prev = INT64_MAX, t0 = o->now_us(c->io->ctx);
+	int64_t prev = INT64_MAX, t0 = o->now_us(c->io->ctx), last_ok = t0;
 	int64_t limit = (int64_t)(5 * vol_l / c->plan->fill_flow_lps * 1e6) + 120000000;
+	int64_t silent_limit = (int64_t)(c->plan->stable_timeout_s * 1e6);
+	/* The stream has broken into drops when less than 0.005 % of the nominal volume leaves in a
+	 * second (1 g/s for 20 L; an absolute 1 g/s would be the whole stream of a 100 mL cylinder). */
+	int64_t drops_mg = (int64_t)fmax(1, (double)c->v->nominal_ul * 5e-5);
 	for (;;) {
 		o->wait_us(c->io->ctx, 1000000);
 		struct mtb_balance_obs b;
 		int rc = o->read_balance(c->io->ctx, &b);
-		if (rc == MTB_OK && prev - b.mass_mg < 1000)   /* less than 1 g a second: drops */
+		if (rc == MTB_OK && prev - b.mass_mg < drops_mg)
 			break;
-		if (rc == MTB_OK)
+		if (rc == MTB_OK) {
 			prev = b.mass_mg;
+			last_ok = o->now_us(c->io->ctx);
+		} else if (o->now_us(c->io->ctx) - last_ok >= silent_limit) {
+			return abort_run(c, rc == MTB_ERR_TIMEOUT ? "balance silent for %.0f s while emptying"
+								  : "balance refused for %.0f s while emptying",
+					 c->plan->stable_timeout_s);
+		}
 		if (o->now_us(c->io->ctx) - t0 > limit)
 			return abort_run(c, "the vessel did not empty in time");
 	}
@@ -213,6 +231,8 @@ int mtb_can_procedure_run(const struct mtb_vessel *v, const struct mtb_can_plan 
 			run->empty_mg = empty_mg;
 		}
 		res->n_runs = i + 1;
+		if (o->run_done)
+			o->run_done(io->ctx, i, run);
 		if (!deliver_v && i + 1 < plan->runs) {
 			/* to contain: empty before the next fill. The film left on the walls is part of
 			 * what the vessel contains at the next fill, so I_E stays the dry vessel's weight

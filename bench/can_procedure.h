@@ -51,6 +51,9 @@ struct mtb_can_io_ops {
 	int (*read_conditions)(void *ctx, struct mtb_can_conditions *out);
 	int (*read_meniscus)(void *ctx, struct mtb_meniscus_obs *out);
 	int (*safe_state)(void *ctx);             /* both valves closed */
+	/* Optional (NULL: none): a run is complete (full and empty weighed, meniscus and conditions
+	 * read) -- where a caller commits it to its records before the next run starts. */
+	void (*run_done)(void *ctx, int run_index, const struct mtb_can_run *run);
 };
 
 struct mtb_can_io {

@@ -46,6 +46,25 @@ static const char SCHEMA[] =
 	"  image_sha256 TEXT REFERENCES evidence(sha256), PRIMARY KEY (session_id, point_index, seq));"
 	"CREATE TABLE IF NOT EXISTS evidence ("
 	"  sha256 TEXT PRIMARY KEY, mime TEXT NOT NULL, bytes BLOB NOT NULL);"
+	/* measuring cans (records.h): runs, the balance replies and neck frames behind them */
+	"CREATE TABLE IF NOT EXISTS can_runs ("
+	"  session_id TEXT NOT NULL REFERENCES sessions(id), run_index INTEGER NOT NULL,"
+	"  full_mg INTEGER NOT NULL, empty_mg INTEGER NOT NULL, level_div REAL NOT NULL,"
+	"  water_c REAL NOT NULL, air_c REAL NOT NULL, p_hpa REAL NOT NULL, rh_pct REAL NOT NULL,"
+	"  PRIMARY KEY (session_id, run_index));"
+	"CREATE TABLE IF NOT EXISTS balance_readings ("
+	"  session_id TEXT NOT NULL REFERENCES sessions(id), run_index INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL, t_mono_us INTEGER NOT NULL, rc INTEGER NOT NULL, mass_mg INTEGER NOT NULL,"
+	"  stable INTEGER NOT NULL, PRIMARY KEY (session_id, run_index, seq));"
+	"CREATE TABLE IF NOT EXISTS meniscus_readings ("
+	"  session_id TEXT NOT NULL REFERENCES sessions(id), run_index INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL, t_mono_us INTEGER NOT NULL, ok INTEGER NOT NULL, level_div REAL,"
+	"  confidence REAL NOT NULL, reason TEXT, image_sha256 TEXT REFERENCES evidence(sha256),"
+	"  PRIMARY KEY (session_id, run_index, seq));"
+	"CREATE TABLE IF NOT EXISTS can_results ("
+	"  session_id TEXT PRIMARY KEY REFERENCES sessions(id), vessel TEXT NOT NULL, n_runs INTEGER NOT NULL,"
+	"  mean_v_ref_ul REAL NOT NULL, s_error_ul REAL NOT NULL, error_ul INTEGER NOT NULL,"
+	"  u_exp_ul INTEGER NOT NULL, mpe_ul INTEGER NOT NULL, verdict TEXT NOT NULL, budget_json TEXT);"
 	"CREATE TABLE IF NOT EXISTS audit ("
 	"  seq INTEGER PRIMARY KEY, session_id TEXT NOT NULL, t_unix_s INTEGER NOT NULL,"
 	"  kind TEXT NOT NULL, point_index INTEGER, payload TEXT NOT NULL,"
@@ -197,6 +216,77 @@ static int canon_point_all(struct mtb_records *r, const char *sid, int idx, stru
 		if (rc != SQLITE_DONE)
 			return MTB_ERR_IO;
 	}
+	return t->failed ? MTB_ERR_NOMEM : MTB_OK;
+}
+
+/* The canonical text of a can run (its row when it completed, then every balance reply and
+ * neck frame committed with it), derived from the tables like canon_point_all. */
+static int canon_can_run(struct mtb_records *r, const char *sid, int idx, struct text *t)
+{
+	static const char *const Q[] = {
+		"SELECT full_mg, empty_mg, level_div, water_c, air_c, p_hpa, rh_pct FROM can_runs"
+		" WHERE session_id=?1 AND run_index=?2",
+		"SELECT seq, t_mono_us, rc, mass_mg, stable FROM balance_readings"
+		" WHERE session_id=?1 AND run_index=?2 ORDER BY seq",
+		"SELECT seq, t_mono_us, ok, level_div, confidence, reason, image_sha256 FROM meniscus_readings"
+		" WHERE session_id=?1 AND run_index=?2 ORDER BY seq",
+	};
+	text_add(t, "can-run %s %d\n", sid, idx);
+	for (int q = 0; q < 3; q++) {
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(r->db, Q[q], -1, &st, NULL) != SQLITE_OK)
+			return MTB_ERR_IO;
+		sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, idx);
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (q == 0)
+				text_add(t, "run full_mg=%lld empty_mg=%lld level_div=%.17g water_c=%.17g air_c=%.17g p_hpa=%.17g rh_pct=%.17g\n",
+					 (long long)sqlite3_column_int64(st, 0), (long long)sqlite3_column_int64(st, 1),
+					 sqlite3_column_double(st, 2), sqlite3_column_double(st, 3), sqlite3_column_double(st, 4),
+					 sqlite3_column_double(st, 5), sqlite3_column_double(st, 6));
+			else if (q == 1)
+				text_add(t, "balance %d t=%lld rc=%d mg=%lld stable=%d\n", sqlite3_column_int(st, 0),
+					 (long long)sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2),
+					 (long long)sqlite3_column_int64(st, 3), sqlite3_column_int(st, 4));
+			else {
+				text_add(t, "meniscus %d t=%lld ok=%d conf=%.17g\n", sqlite3_column_int(st, 0),
+					 (long long)sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2), sqlite3_column_double(st, 4));
+				if (sqlite3_column_type(st, 3) == SQLITE_NULL)
+					text_add(t, "level=null\n");
+				else
+					text_add(t, "level=%.17g\n", sqlite3_column_double(st, 3));
+				text_field(t, "reason", (const char *)sqlite3_column_text(st, 5));
+				text_field(t, "image", (const char *)sqlite3_column_text(st, 6));
+			}
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return MTB_ERR_IO;
+	}
+	return t->failed ? MTB_ERR_NOMEM : MTB_OK;
+}
+
+static int canon_can_result(struct mtb_records *r, const char *sid, struct text *t)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(r->db, "SELECT vessel, n_runs, mean_v_ref_ul, s_error_ul, error_ul, u_exp_ul, mpe_ul,"
+				      " verdict, budget_json FROM can_results WHERE session_id=?1", -1, &st, NULL) != SQLITE_OK)
+		return MTB_ERR_IO;
+	sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return MTB_ERR_NOTFOUND;
+	}
+	text_add(t, "can-result %s\n", sid);
+	text_field(t, "vessel", (const char *)sqlite3_column_text(st, 0));
+	text_add(t, "n_runs=%d\nmean_v_ref_ul=%.17g\ns_error_ul=%.17g\nerror_ul=%lld\nu_exp_ul=%lld\nmpe_ul=%lld\n",
+		 sqlite3_column_int(st, 1), sqlite3_column_double(st, 2), sqlite3_column_double(st, 3),
+		 (long long)sqlite3_column_int64(st, 4), (long long)sqlite3_column_int64(st, 5),
+		 (long long)sqlite3_column_int64(st, 6));
+	text_field(t, "verdict", (const char *)sqlite3_column_text(st, 7));
+	text_field(t, "budget", (const char *)sqlite3_column_text(st, 8));
+	sqlite3_finalize(st);
 	return t->failed ? MTB_ERR_NOMEM : MTB_OK;
 }
 
@@ -516,6 +606,182 @@ int mtb_records_point_commit(struct mtb_records *r, const char *sid, int point_i
 	return finish_tx(r, rc, eb);
 }
 
+/* The session must be running (inside the caller's transaction). */
+static int running(struct mtb_records *r, const char *sid, struct mtb_errbuf *eb)
+{
+	char status[32];
+	int rc = session_status(r, sid, status, sizeof status);
+	if (rc == MTB_ERR_NOTFOUND)
+		return mtb_errbuf_set(eb, MTB_ERR_NOTFOUND, "records: no session %s", sid);
+	if (rc != MTB_OK)
+		return db_err(r, eb, "session");
+	if (strcmp(status, "running") != 0)
+		return mtb_errbuf_set(eb, MTB_ERR_STATE, "records: session %s is %s", sid, status);
+	return MTB_OK;
+}
+
+static int count_where(struct mtb_records *r, const char *sql, const char *sid, int idx, int *n)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return MTB_ERR_IO;
+	sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, idx);
+	int rc = sqlite3_step(st) == SQLITE_ROW ? MTB_OK : MTB_ERR_IO;
+	*n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int insert_can_rows(struct mtb_records *r, const char *sid, int idx, const struct mtb_can_run_record *run,
+			   const struct mtb_can_balance_record *b, int nb, const struct mtb_can_meniscus_record *m, int nm,
+			   struct mtb_errbuf *eb)
+{
+	sqlite3_stmt *st;
+	if (run) {
+		if (sqlite3_prepare_v2(r->db, "INSERT INTO can_runs (session_id, run_index, full_mg, empty_mg, level_div,"
+					      " water_c, air_c, p_hpa, rh_pct) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+				       -1, &st, NULL) != SQLITE_OK)
+			return db_err(r, eb, "can run");
+		bind_text(st, 1, sid);
+		sqlite3_bind_int(st, 2, idx);
+		sqlite3_bind_int64(st, 3, run->full_mg);
+		sqlite3_bind_int64(st, 4, run->empty_mg);
+		sqlite3_bind_double(st, 5, run->level_div);
+		sqlite3_bind_double(st, 6, run->water_temp_c);
+		sqlite3_bind_double(st, 7, run->air_temp_c);
+		sqlite3_bind_double(st, 8, run->p_hpa);
+		sqlite3_bind_double(st, 9, run->rh_pct);
+		STEP_OR_FAIL(st, "can run");
+	}
+	if (sqlite3_prepare_v2(r->db, "INSERT INTO balance_readings (session_id, run_index, seq, t_mono_us, rc, mass_mg,"
+				      " stable) VALUES (?1,?2,?3,?4,?5,?6,?7)", -1, &st, NULL) != SQLITE_OK)
+		return db_err(r, eb, "balance reading");
+	for (int i = 0; i < nb; i++) {
+		sqlite3_reset(st);
+		bind_text(st, 1, sid);
+		sqlite3_bind_int(st, 2, idx);
+		sqlite3_bind_int(st, 3, i);
+		sqlite3_bind_int64(st, 4, b[i].t_mono_us);
+		sqlite3_bind_int(st, 5, b[i].rc);
+		sqlite3_bind_int64(st, 6, b[i].mass_mg);
+		sqlite3_bind_int(st, 7, b[i].stable ? 1 : 0);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return db_err(r, eb, "balance reading");
+		}
+	}
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(r->db, "INSERT INTO meniscus_readings (session_id, run_index, seq, t_mono_us, ok, level_div,"
+				      " confidence, reason, image_sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)", -1, &st, NULL) != SQLITE_OK)
+		return db_err(r, eb, "meniscus reading");
+	for (int i = 0; i < nm; i++) {
+		sqlite3_reset(st);
+		bind_text(st, 1, sid);
+		sqlite3_bind_int(st, 2, idx);
+		sqlite3_bind_int(st, 3, i);
+		sqlite3_bind_int64(st, 4, m[i].t_mono_us);
+		sqlite3_bind_int(st, 5, m[i].ok ? 1 : 0);
+		if (m[i].ok)
+			sqlite3_bind_double(st, 6, m[i].level_div);
+		else
+			sqlite3_bind_null(st, 6);
+		sqlite3_bind_double(st, 7, m[i].confidence);
+		bind_text(st, 8, m[i].reason);
+		bind_text(st, 9, m[i].image_sha256 && m[i].image_sha256[0] ? m[i].image_sha256 : NULL);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return db_err(r, eb, "meniscus reading");
+		}
+	}
+	sqlite3_finalize(st);
+	return MTB_OK;
+}
+
+int mtb_records_can_run_commit(struct mtb_records *r, const char *sid, int run_index,
+			       const struct mtb_can_run_record *run, const struct mtb_can_balance_record *balance,
+			       int n_balance, const struct mtb_can_meniscus_record *meniscus, int n_meniscus,
+			       struct mtb_errbuf *eb)
+{
+	if (run_index < 0 || n_balance < 0 || n_meniscus < 0)
+		return mtb_errbuf_set(eb, MTB_ERR_ARG, "records: bad can run %d", run_index);
+	int rc = begin(r, eb);
+	if (rc != MTB_OK)
+		return rc;
+	rc = running(r, sid, eb);
+	int n = 0;
+	if (rc == MTB_OK) {
+		if (count_where(r, "SELECT COUNT(*) FROM audit WHERE session_id=?1 AND kind='can-run' AND point_index=?2", sid,
+				run_index, &n) != MTB_OK)
+			rc = db_err(r, eb, "can run");
+		else if (n)
+			rc = mtb_errbuf_set(eb, MTB_ERR_STATE, "records: session %s already has run %d", sid, run_index);
+	}
+	if (rc == MTB_OK)
+		rc = insert_can_rows(r, sid, run_index, run, balance, n_balance, meniscus, n_meniscus, eb);
+	if (rc == MTB_OK) {
+		struct text t = { 0 };
+		rc = canon_can_run(r, sid, run_index, &t);
+		if (rc == MTB_OK)
+			rc = audit_append(r, sid, "can-run", run_index, t.s ? t.s : "", eb);
+		else
+			mtb_errbuf_set(eb, rc, "records: cannot read back can run %d", run_index);
+		free(t.s);
+	}
+	return finish_tx(r, rc, eb);
+}
+
+int mtb_records_can_result_commit(struct mtb_records *r, const char *sid, const struct mtb_can_result_record *res,
+				  struct mtb_errbuf *eb)
+{
+	int rc = begin(r, eb);
+	if (rc != MTB_OK)
+		return rc;
+	rc = running(r, sid, eb);
+	sqlite3_stmt *st;
+	if (rc == MTB_OK &&
+	    sqlite3_prepare_v2(r->db, "INSERT INTO can_results (session_id, vessel, n_runs, mean_v_ref_ul, s_error_ul,"
+				      " error_ul, u_exp_ul, mpe_ul, verdict, budget_json) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+			       -1, &st, NULL) != SQLITE_OK)
+		rc = db_err(r, eb, "can result");
+	if (rc == MTB_OK) {
+		bind_text(st, 1, sid);
+		bind_text(st, 2, res->vessel ? res->vessel : "");
+		sqlite3_bind_int(st, 3, res->n_runs);
+		sqlite3_bind_double(st, 4, res->mean_v_ref_ul);
+		sqlite3_bind_double(st, 5, res->s_error_ul);
+		sqlite3_bind_int64(st, 6, res->error_ul);
+		sqlite3_bind_int64(st, 7, res->u_exp_ul);
+		sqlite3_bind_int64(st, 8, res->mpe_ul);
+		bind_text(st, 9, res->verdict ? res->verdict : "");
+		bind_text(st, 10, res->budget_json);
+		int s_ = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (s_ != SQLITE_DONE)
+			rc = db_err(r, eb, "can result");
+	}
+	if (rc == MTB_OK) {
+		struct text t = { 0 };
+		rc = canon_can_result(r, sid, &t);
+		if (rc == MTB_OK)
+			rc = audit_append(r, sid, "can-result", -1, t.s ? t.s : "", eb);
+		else
+			mtb_errbuf_set(eb, rc, "records: cannot read back the can result");
+		free(t.s);
+	}
+	return finish_tx(r, rc, eb);
+}
+
+int mtb_records_can_counts(struct mtb_records *r, const char *sid, int *runs, int *balance, int *meniscus,
+			   struct mtb_errbuf *eb)
+{
+	if (count_where(r, "SELECT COUNT(*) FROM can_runs WHERE session_id=?1 AND ?2=?2", sid, 0, runs) != MTB_OK ||
+	    count_where(r, "SELECT COUNT(*) FROM balance_readings WHERE session_id=?1 AND ?2=?2", sid, 0, balance) != MTB_OK ||
+	    count_where(r, "SELECT COUNT(*) FROM meniscus_readings WHERE session_id=?1 AND ?2=?2", sid, 0, meniscus) != MTB_OK)
+		return db_err(r, eb, "can counts");
+	return MTB_OK;
+}
+
 int mtb_records_points_done(struct mtb_records *r, const char *sid, struct mtb_errbuf *eb)
 {
 	char status[32];
@@ -650,6 +916,12 @@ int mtb_records_audit_verify(struct mtb_records *r, struct mtb_audit_report *rep
 		if (kind && strcmp(kind, "point") == 0) {
 			crc = canon_point_all(r, sid, sqlite3_column_int(st, 3), &t);
 			rep->points++;
+		} else if (kind && strcmp(kind, "can-run") == 0) {
+			crc = canon_can_run(r, sid, sqlite3_column_int(st, 3), &t);
+			rep->can_records++;
+		} else if (kind && strcmp(kind, "can-result") == 0) {
+			crc = canon_can_result(r, sid, &t);
+			rep->can_records++;
 		} else if (kind && strcmp(kind, "session-begin") == 0) {
 			crc = canon_session(r, sid, &t);
 		}

@@ -198,9 +198,64 @@ int mtb_records_evidence_get(struct mtb_records *r, const char *sha256_hex, unsi
 /* The newest session's id, for tools that default to "the last run". MTB_ERR_NOTFOUND if none. */
 int mtb_records_last_session(struct mtb_records *r, char id[MTB_SESSION_ID_LEN + 1], struct mtb_errbuf *eb);
 
+/* ---- measuring cans (bench/can_procedure.h) -------------------------------------------
+ * A can session is a session (its one "meter" is the vessel: position 1, its serial, the
+ * vessel type) whose records are runs, not points: each run is committed with every balance
+ * reply and every meniscus frame taken since the previous commit (the original observations),
+ * and one audit entry "can-run"; the series' result is one "can-result" entry. An aborted run's
+ * observations are committed without a run row. */
+
+struct mtb_can_balance_record {     /* one balance reply */
+	int64_t t_mono_us;
+	int rc;                         /* MTB_OK, or what went wrong (silent, overload ...) */
+	int64_t mass_mg;
+	int stable;
+};
+
+struct mtb_can_meniscus_record {    /* one neck frame and what the reader made of it */
+	int64_t t_mono_us;
+	int ok;                         /* 0: refused (reason) */
+	double level_div;
+	double confidence;
+	const char *reason;
+	const char *image_sha256;       /* evidence (mtb_records_evidence_put) or NULL */
+};
+
+struct mtb_can_run_record {         /* a completed run */
+	int64_t full_mg, empty_mg;
+	double level_div;
+	double water_temp_c, air_temp_c, p_hpa, rh_pct;
+};
+
+struct mtb_can_result_record {      /* the series */
+	const char *vessel;
+	int n_runs;
+	double mean_v_ref_ul, s_error_ul;
+	int64_t error_ul, u_exp_ul, mpe_ul;
+	const char *verdict;            /* pass | fail | invalid */
+	const char *budget_json;
+};
+
+/* Commits run `run_index` (run NULL: the observations of a run that did not complete) with its
+ * observations and one audit entry, atomically. MTB_ERR_STATE when the session is not running
+ * or that run is already recorded. */
+int mtb_records_can_run_commit(struct mtb_records *r, const char *session_id, int run_index,
+			       const struct mtb_can_run_record *run, const struct mtb_can_balance_record *balance,
+			       int n_balance, const struct mtb_can_meniscus_record *meniscus, int n_meniscus,
+			       struct mtb_errbuf *eb);
+
+/* Commits the series' result (once per session). */
+int mtb_records_can_result_commit(struct mtb_records *r, const char *session_id,
+				  const struct mtb_can_result_record *res, struct mtb_errbuf *eb);
+
+/* Counts of what a can session recorded: completed runs, balance replies, meniscus frames. */
+int mtb_records_can_counts(struct mtb_records *r, const char *session_id, int *runs, int *balance, int *meniscus,
+			   struct mtb_errbuf *eb);
+
 struct mtb_audit_report {
 	int64_t entries;          /* audit entries checked */
 	int64_t points;           /* point rows checked against their audit entries */
+	int64_t can_records;      /* can runs and results checked against their audit entries */
 	int64_t evidence;         /* evidence blobs re-hashed */
 	int64_t first_bad_seq;    /* 0 when everything verifies */
 	char problem[256];        /* what is wrong at first_bad_seq, or "" */

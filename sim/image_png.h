@@ -6,8 +6,6 @@
 #include "core/err.h"
 #include "core/image.h"
 
-#include <stddef.h>
-
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -15,9 +13,6 @@ extern "C" {
 /* Writes a 1-, 3- (BGR) or 4-channel (BGRA, alpha ignored) image to path as an opaque PNG.
  * MTB_ERR_IO with the path and cairo's reason in eb on failure. */
 int mtb_image_write_png(const struct mtb_image *img, const char *path, struct mtb_errbuf *eb);
-
-/* The same PNG into memory (malloc'd, free with free()). */
-int mtb_image_encode_png(const struct mtb_image *img, unsigned char **out, size_t *len, struct mtb_errbuf *eb);
 
 #ifdef __cplusplus
 }

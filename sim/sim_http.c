@@ -5,11 +5,11 @@
 
 #include "sim/can_sim.h"
 #include "sim/dial_render.h"
-#include "sim/image_png.h"
 #include "vision/layout.h"
 #include "vision/vision.h"
 
 #include <arpa/inet.h>
+#include <cairo.h>
 #include <civetweb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -321,9 +321,27 @@ static int log_message(const struct mg_connection *c, const char *msg)
 	return 1;   /* never civetweb's own stderr output */
 }
 
+/* The renderers draw text with cairo's toy font API. Its first use loads fontconfig's
+ * configuration, a recursive XML parse deeper than a civetweb worker thread's stack allows (seen
+ * as a SIGSEGV in FcInitLoadConfigAndFonts on the first neck frame): do it here, on the calling
+ * thread's stack, before any worker renders. */
+static void fonts_warm_up(void)
+{
+	cairo_surface_t *sf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 8, 8);
+	cairo_t *cr = cairo_create(sf);
+	cairo_text_extents_t te;
+	cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+	cairo_text_extents(cr, "0", &te);
+	cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+	cairo_text_extents(cr, "0", &te);
+	cairo_destroy(cr);
+	cairo_surface_destroy(sf);
+}
+
 int mtb_sim_http_start(struct mtb_sim_server *s, const char *host, int port, struct mtb_sim_http **out,
 		       struct mtb_errbuf *eb)
 {
+	fonts_warm_up();
 	*out = NULL;
 	struct mtb_sim_http *h = calloc(1, sizeof *h);
 	if (!h)

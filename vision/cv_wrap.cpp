@@ -110,6 +110,24 @@ extern "C" int mtb_cvw_encode_jpeg(const struct mtb_image *img, int quality, uns
 	});
 }
 
+extern "C" int mtb_cvw_encode_png(const struct mtb_image *img, unsigned char **out, size_t *len, struct mtb_errbuf *eb)
+{
+	return guarded(eb, "cannot encode PNG", [&]() -> int {
+		if (!image_ok(img))
+			return fail(eb, MTB_ERR_ARG, "cannot encode PNG", "bad image");
+		std::vector<unsigned char> bytes;
+		if (!cv::imencode(".png", view(img), bytes) || bytes.empty())
+			return fail(eb, MTB_ERR_ARG, "cannot encode PNG", "encoder failed");
+		unsigned char *p = static_cast<unsigned char *>(std::malloc(bytes.size()));
+		if (!p)
+			return fail(eb, MTB_ERR_NOMEM, "cannot encode PNG", "out of memory");
+		std::memcpy(p, bytes.data(), bytes.size());
+		*out = p;
+		*len = bytes.size();
+		return MTB_OK;
+	});
+}
+
 extern "C" int mtb_cvw_resize_bgr(const struct mtb_image *img, int dst_w, int dst_h, unsigned char *dst,
 				  struct mtb_errbuf *eb)
 {

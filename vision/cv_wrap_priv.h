@@ -22,6 +22,9 @@ int mtb_cvw_decode_bgr(const void *data, size_t len, int expect_w, int expect_h,
 int mtb_cvw_encode_jpeg(const struct mtb_image *img, int quality, unsigned char **out, size_t *len,
 			struct mtb_errbuf *eb);
 
+/* PNG-encodes img (1, 3 or 4 channels, lossless) into a malloc'd buffer. */
+int mtb_cvw_encode_png(const struct mtb_image *img, unsigned char **out, size_t *len, struct mtb_errbuf *eb);
+
 /* Converts img to 3-channel BGR and resizes it to dst_w x dst_h with area averaging (the same
  * call the training script makes through cv2), writing dst_h * dst_w * 3 bytes, BGR interleaved. */
 int mtb_cvw_resize_bgr(const struct mtb_image *img, int dst_w, int dst_h, unsigned char *dst,

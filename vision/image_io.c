@@ -168,3 +168,16 @@ int mtb_image_encode_jpeg(const struct mtb_image *img, int quality, unsigned cha
 		return mtb_errbuf_set(eb, MTB_ERR_ARG, "cannot encode JPEG: %dx%d exceeds 65535", img->width, img->height);
 	return mtb_cvw_encode_jpeg(img, quality, out, len, eb);
 }
+
+int mtb_image_encode_png(const struct mtb_image *img, unsigned char **out, size_t *len, struct mtb_errbuf *eb)
+{
+	if (!img || !out || !len)
+		return mtb_errbuf_set(eb, MTB_ERR_ARG, "cannot encode PNG: null argument");
+	if (!img->data || img->width <= 0 || img->height <= 0 ||
+	    (img->channels != 1 && img->channels != 3 && img->channels != 4) ||
+	    img->stride < (size_t)img->width * (size_t)img->channels ||
+	    (long)img->width * img->height > MTB_IMAGE_MAX_PIXELS)
+		return mtb_errbuf_set(eb, MTB_ERR_ARG, "cannot encode PNG: bad image %dx%d, %d channels",
+				      img->width, img->height, img->channels);
+	return mtb_cvw_encode_png(img, out, len, eb);
+}

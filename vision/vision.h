@@ -53,6 +53,8 @@ int mtb_image_decode(const void *data, size_t len, struct mtb_image **out, struc
 /* Encodes to JPEG (quality 1-100) into a malloc'd buffer. */
 int mtb_image_encode_jpeg(const struct mtb_image *img, int quality, unsigned char **out, size_t *len,
 			  struct mtb_errbuf *eb);
+/* Encodes to PNG (lossless) into a malloc'd buffer: evidence of what a reader saw, pixel for pixel. */
+int mtb_image_encode_png(const struct mtb_image *img, unsigned char **out, size_t *len, struct mtb_errbuf *eb);
 
 #ifdef __cplusplus
 }

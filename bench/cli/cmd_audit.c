@@ -43,8 +43,11 @@ int mtb_cmd_audit(int argc, char **argv)
 	rc = mtb_records_audit_verify(r, &rep, &eb);
 	mtb_records_close(r);
 	if (rc == MTB_OK) {
-		printf("{\"ok\":true,\"entries\":%lld,\"points\":%lld,\"evidence\":%lld}\n", (long long)rep.entries,
+		printf("{\"ok\":true,\"entries\":%lld,\"points\":%lld,\"evidence\":%lld", (long long)rep.entries,
 		       (long long)rep.points, (long long)rep.evidence);
+		if (rep.can_records)   /* measuring cans: runs and results */
+			printf(",\"can_records\":%lld", (long long)rep.can_records);
+		printf("}\n");
 		return MTB_EXIT_OK;
 	}
 	if (rc != MTB_ERR_PROTO)

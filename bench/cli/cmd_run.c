@@ -3,6 +3,7 @@
 #include "commands.h"
 
 #include "bench/bench_io_hal.h"
+#include "bench/can_plan.h"
 #include "bench/dial_reader.h"
 #include "bench/live.h"
 #include "bench/records.h"
@@ -46,6 +47,10 @@ const char MTB_CMD_RUN_USAGE[] =
 	"  --pace X           on the simulated bench in lockstep, bench time runs at most X times\n"
 	"                     real time (a demonstration people watch); default: as fast as the\n"
 	"                     simulator answers\n"
+	"A can plan (kind: can, docs/cans.md) verifies a measuring can or cylinder instead: fill\n"
+	"through the bench's can_fill valve, weigh on its balance, read the neck by camera, compute\n"
+	"the volume at the reference temperature (ISO 4787) n times, judge; writes DIR/records.sqlite,\n"
+	"DIR/results.json and DIR/certificate.pdf and prints one JSON line.\n"
 	"On the simulated bench (a bench file with a sim-clock device) the run is in lockstep with\n"
 	"the simulator: bench time is simulated time. Exit status 1 when the run aborts (the bench\n"
 	"is then in its safe state); Ctrl-C aborts.\n";
@@ -202,6 +207,26 @@ int mtb_cmd_run(int argc, char **argv)
 		return mtb_cli_error(MTB_EXIT_USAGE, "%s: --reading: must be camera or manual, got '%s'", CMD, reading);
 
 	struct mtb_errbuf eb = { { 0 } };
+	{
+		/* A can plan (kind: can) runs the measuring-can procedure (cmd_run_can.c). */
+		char path[1024], *text = NULL;
+		size_t len = 0;
+		if (mtb_config_read("plans", plan_arg, path, sizeof path, &text, &len, &eb) != MTB_OK)
+			return mtb_cli_error(MTB_EXIT_USAGE, "%s: --plan: %s", CMD, eb.msg);
+		if (mtb_can_plan_detect(text, len)) {
+			const char *bad = reading ? "reading" : mtb_cli_get(opts, "resume") ? "resume" : mtb_cli_get(opts, "live") ? "live"
+					: mtb_cli_get(opts, "pace") ? "pace" : NULL;
+			if (bad) {
+				free(text);
+				return mtb_cli_error(MTB_EXIT_USAGE, "%s: --%s: not for a can plan (%s)", CMD, bad, path);
+			}
+			rc = mtb_cmd_run_can(path, text, len, bench_arg, out, mtb_cli_get(opts, "operator"),
+					     mtb_cli_get(opts, "quiet") != NULL);
+			free(text);
+			return rc;
+		}
+		free(text);
+	}
 	struct mtb_plan *plan = calloc(1, sizeof *plan);
 	struct mtb_reference *ref = calloc(1, sizeof *ref);
 	if (!plan || !ref)

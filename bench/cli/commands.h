@@ -2,6 +2,9 @@
 #ifndef MTB_CLI_COMMANDS_H
 #define MTB_CLI_COMMANDS_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 int mtb_cmd_verdict(int argc, char **argv);
 extern const char MTB_CMD_VERDICT_USAGE[];
 
@@ -33,6 +36,9 @@ extern const char MTB_CMD_READ_USAGE[];
 int mtb_cmd_hal(int argc, char **argv);
 extern const char MTB_CMD_HAL_USAGE[];
 int mtb_cmd_run(int argc, char **argv);
+/* meterbench run with a can plan (cmd_run_can.c): plan already read; exit code. */
+int mtb_cmd_run_can(const char *plan_path, const char *plan_text, size_t plan_len, const char *bench_arg,
+		    const char *out, const char *operator_opt, bool quiet);
 extern const char MTB_CMD_RUN_USAGE[];
 
 #endif

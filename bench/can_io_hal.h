@@ -1,0 +1,58 @@
+/* meterbench bench: the can procedure's port (bench/can_procedure.h) over the HAL -- a real can
+ * bench and the simulated one alike: the fill and drain valves and the transmitters over Modbus,
+ * the balance on its serial line, the neck camera read by the meniscus reader (vision). The
+ * devices are found by name in the bench file: can_fill, can_drain (valves), balance,
+ * t_can_water, t_air (temperature), p_air (pressure, hPa), rh_air (humidity), the camera `neck`,
+ * and on the simulator the sim-clock (lockstep). Observers see every balance and meniscus
+ * reading as it is taken, for the records. */
+#ifndef MTB_BENCH_CAN_IO_HAL_H
+#define MTB_BENCH_CAN_IO_HAL_H
+
+#include "bench/can_procedure.h"
+#include "calibration/vessel.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "hal/bench_cfg.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mtb_can_io_hal;
+
+struct mtb_can_io_hal_opts {
+	bool lockstep;                    /* the bench clock is the simulator's (sim-clock device) */
+	const struct mtb_vessel *vessel;  /* the neck scale the reader expects */
+	const struct mtb_log *log;
+	/* Every balance reply (rc MTB_OK, or the failure: silent, overload ...). */
+	void (*on_balance)(void *user, int64_t t_us, int rc, int64_t mass_mg, bool stable);
+	/* Every meniscus frame read or refused, with the frame as PNG; the observer stores it and
+	 * writes its SHA-256 into m->image_sha256. */
+	void (*on_meniscus)(void *user, int64_t t_us, struct mtb_meniscus_obs *m, const unsigned char *png, size_t len);
+	/* A run is complete (bench/can_procedure.h run_done). */
+	void (*on_run)(void *user, int run_index, const struct mtb_can_run *run);
+	void *user;
+};
+
+/* Builds the HAL from cfg (which must outlive the port), finds the devices and opens the neck
+ * camera. MTB_ERR_ARG naming a missing device. */
+int mtb_can_io_hal_create(struct mtb_can_io_hal **out, const struct mtb_bench_cfg *cfg,
+			  const struct mtb_can_io_hal_opts *opts, struct mtb_errbuf *eb);
+void mtb_can_io_hal_destroy(struct mtb_can_io_hal *h);
+
+struct mtb_can_io mtb_can_io_hal_port(struct mtb_can_io_hal *h);
+
+/* Detail of the last device failure ("" if none). */
+const char *mtb_can_io_hal_last_error(const struct mtb_can_io_hal *h);
+
+/* Reads back both valves' commands: true when both are closed (after an abort, for the record). */
+int mtb_can_io_hal_valves_closed(struct mtb_can_io_hal *h, bool *closed, struct mtb_errbuf *eb);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

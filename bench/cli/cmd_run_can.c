@@ -1,0 +1,284 @@
+/* meterbench run with a can plan (kind: can): the gravimetric verification of a measuring can
+ * or cylinder on a bench through the HAL -- fill and drain valves and transmitters over Modbus,
+ * the balance on its serial line, the neck camera read by the meniscus reader -- with every
+ * balance reply and neck frame committed to DIR/records.sqlite run by run (hash-chained audit),
+ * then DIR/results.json and DIR/certificate.pdf. docs/cans.md. */
+#include "cli.h"
+#include "commands.h"
+
+#include "bench/can_io_hal.h"
+#include "bench/can_plan.h"
+#include "bench/can_report.h"
+#include "bench/records.h"
+#include "core/json.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static const char *const CMD = "run";
+
+/* Observations since the last commit, and where they go. */
+struct can_run_ctx {
+	struct mtb_records *rec;
+	const char *sid;
+	struct mtb_can_balance_record *bal;
+	int n_bal, cap_bal;
+	struct mtb_can_meniscus_record *men;
+	char (*men_reason)[128];
+	char (*men_sha)[65];
+	int n_men, cap_men;
+	int committed;        /* runs committed */
+	int failures;         /* records that could not be written */
+	char error[512];
+};
+
+static void on_balance(void *user, int64_t t_us, int rc, int64_t mass_mg, bool stable)
+{
+	struct can_run_ctx *c = user;
+	if (c->n_bal == c->cap_bal) {
+		int cap = c->cap_bal ? 2 * c->cap_bal : 1024;
+		void *p = realloc(c->bal, (size_t)cap * sizeof *c->bal);
+		if (!p) {
+			c->failures++;
+			return;
+		}
+		c->bal = p;
+		c->cap_bal = cap;
+	}
+	c->bal[c->n_bal++] = (struct mtb_can_balance_record){ t_us, rc, mass_mg, stable };
+}
+
+static void on_meniscus(void *user, int64_t t_us, struct mtb_meniscus_obs *m, const unsigned char *png, size_t len)
+{
+	struct can_run_ctx *c = user;
+	if (png && len) {
+		struct mtb_errbuf eb = { { 0 } };
+		if (mtb_records_evidence_put(c->rec, png, len, "image/png", m->image_sha256, &eb) != MTB_OK) {
+			m->image_sha256[0] = '\0';
+			c->failures++;
+			snprintf(c->error, sizeof c->error, "%s", eb.msg);
+		}
+	}
+	if (c->n_men == c->cap_men) {
+		int cap = c->cap_men ? 2 * c->cap_men : 16;
+		void *a = realloc(c->men, (size_t)cap * sizeof *c->men);
+		if (a)
+			c->men = a;
+		void *b = realloc(c->men_reason, (size_t)cap * sizeof *c->men_reason);
+		if (b)
+			c->men_reason = b;
+		void *d = realloc(c->men_sha, (size_t)cap * sizeof *c->men_sha);
+		if (d)
+			c->men_sha = d;
+		if (!a || !b || !d) {
+			c->failures++;
+			return;
+		}
+		c->cap_men = cap;
+	}
+	int i = c->n_men++;
+	snprintf(c->men_reason[i], sizeof c->men_reason[i], "%s", m->reason);
+	snprintf(c->men_sha[i], sizeof c->men_sha[i], "%s", m->image_sha256);
+	c->men[i] = (struct mtb_can_meniscus_record){ t_us, m->ok, m->level_div, m->confidence, NULL, NULL };
+}
+
+/* Commits what was observed since the last commit, as run `idx` (run NULL: not completed). */
+static void commit(struct can_run_ctx *c, int idx, const struct mtb_can_run *run)
+{
+	for (int i = 0; i < c->n_men; i++) {
+		c->men[i].reason = c->men_reason[i];
+		c->men[i].image_sha256 = c->men_sha[i];
+	}
+	struct mtb_can_run_record rr;
+	if (run)
+		rr = (struct mtb_can_run_record){ run->full_mg, run->empty_mg, run->level_div, run->water_temp_c,
+						  run->air_temp_c, run->p_hpa, run->rh_pct };
+	struct mtb_errbuf eb = { { 0 } };
+	if (mtb_records_can_run_commit(c->rec, c->sid, idx, run ? &rr : NULL, c->bal, c->n_bal, c->men, c->n_men, &eb) != MTB_OK) {
+		c->failures++;
+		snprintf(c->error, sizeof c->error, "%s", eb.msg);
+	}
+	c->n_bal = c->n_men = 0;
+	c->committed = idx + 1;
+}
+
+static void on_run(void *user, int run_index, const struct mtb_can_run *run)
+{
+	commit(user, run_index, run);
+}
+
+static int write_results(const struct mtb_vessel *v, const struct mtb_can_result *res,
+			 const struct mtb_can_report_info *info, const char *out, struct mtb_errbuf *eb)
+{
+	char path[1200];
+	snprintf(path, sizeof path, "%s/results.json", out);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return mtb_errbuf_set(eb, MTB_ERR_IO, "%s: %s", path, strerror(errno));
+	int rc = mtb_can_report_write_json(v, res, info, f);
+	if (fclose(f) != 0 || rc != MTB_OK)
+		return mtb_errbuf_set(eb, MTB_ERR_IO, "%s: cannot write", path);
+	snprintf(path, sizeof path, "%s/certificate.pdf", out);
+	return mtb_can_report_write_pdf(v, res, info, path, eb);
+}
+
+static void ml(FILE *f, const char *key, double ul)
+{
+	fprintf(f, ",\"%s\":", key);
+	mtb_json_double(f, round(ul) / 1000.0);
+}
+
+int mtb_cmd_run_can(const char *plan_path, const char *plan_text, size_t plan_len, const char *bench_arg,
+		    const char *out, const char *operator_opt, bool quiet)
+{
+	struct mtb_errbuf eb = { { 0 } };
+	struct mtb_can_plan_file pf;
+	if (mtb_can_plan_parse(plan_text, plan_len, plan_path, &pf, &eb) != MTB_OK)
+		return mtb_cli_error(MTB_EXIT_USAGE, "%s: --plan: %s", CMD, eb.msg);
+	struct mtb_vessel v;
+	if (mtb_vessel_load(pf.vessel_name, &v, &eb) != MTB_OK)
+		return mtb_cli_error(MTB_EXIT_USAGE, "%s: --plan: %s: field 'vessel': %s", CMD, plan_path, eb.msg);
+	struct mtb_bench_cfg *cfg;
+	if (mtb_bench_cfg_load(bench_arg, &cfg, &eb) != MTB_OK)
+		return mtb_cli_error(MTB_EXIT_USAGE, "%s: --bench: %s", CMD, eb.msg);
+	bool lockstep = false;
+	for (int i = 0; i < cfg->n_devices; i++)
+		lockstep = lockstep || cfg->devices[i].cls == MTB_DEV_SIM_CLOCK;
+
+	if (mkdir(out, 0777) != 0 && errno != EEXIST) {
+		mtb_bench_cfg_destroy(cfg);
+		return mtb_cli_error(MTB_EXIT_FAIL, "%s: --out: cannot create '%s': %s", CMD, out, strerror(errno));
+	}
+	char db_path[1100];
+	snprintf(db_path, sizeof db_path, "%s/records.sqlite", out);
+	struct mtb_records *rec;
+	if (mtb_records_open(db_path, &rec, &eb) != MTB_OK) {
+		mtb_bench_cfg_destroy(cfg);
+		return mtb_cli_error(MTB_EXIT_FAIL, "%s: %s", CMD, eb.msg);
+	}
+	const char *operator_name = operator_opt ? operator_opt : pf.operator_name[0] ? pf.operator_name : getenv("USER");
+	char sid[MTB_SESSION_ID_LEN + 1];
+	struct mtb_session_info info = {
+		.plan_name = pf.name, .plan_text = plan_text, .bench_name = cfg->name,
+		.standard = "ISO 4787 gravimetric (EURAMET cg-19)", .mode = "verification", .reading = "camera",
+		.operator_name = operator_name, .rule_set = mtb_vessel_rule_name(v.rule),
+		.customer = pf.customer[0] ? pf.customer : NULL, .started_unix_s = (int64_t)time(NULL),
+	};
+	struct mtb_meter_record vessel_rec = { 1, pf.serial, v.name };
+	if (mtb_records_session_begin(rec, &info, &vessel_rec, 1, sid, &eb) != MTB_OK) {
+		mtb_records_close(rec);
+		mtb_bench_cfg_destroy(cfg);
+		return mtb_cli_error(MTB_EXIT_FAIL, "%s: %s", CMD, eb.msg);
+	}
+	if (!quiet)
+		fprintf(stderr, "session %s: %s, vessel %s %s, %d runs, records in %s\n", sid, pf.name, v.name, pf.serial,
+			pf.plan.runs, db_path);
+
+	struct can_run_ctx ctx = { .rec = rec, .sid = sid };
+	struct mtb_log log = { mtb_log_sink_stderr, NULL, MTB_LOG_WARN };
+	struct mtb_can_io_hal_opts ho = { .lockstep = lockstep, .vessel = &v, .log = &log, .on_balance = on_balance,
+					  .on_meniscus = on_meniscus, .on_run = on_run, .user = &ctx };
+	struct mtb_can_io_hal *hio = NULL;
+	int rc = mtb_can_io_hal_create(&hio, cfg, &ho, &eb);
+	if (rc != MTB_OK) {
+		mtb_records_session_finish(rec, sid, "aborted", 0, &eb);
+		mtb_records_close(rec);
+		mtb_bench_cfg_destroy(cfg);
+		return mtb_cli_error(rc == MTB_ERR_ARG ? MTB_EXIT_USAGE : MTB_EXIT_FAIL, "%s: %s", CMD, eb.msg);
+	}
+	struct mtb_can_io io = mtb_can_io_hal_port(hio);
+	struct mtb_can_result *res = calloc(1, sizeof *res);
+	if (!res)
+		return mtb_cli_error(MTB_EXIT_FAIL, "%s: out of memory", CMD);
+	rc = mtb_can_procedure_run(&v, &pf.plan, &io, res);
+	bool closed = false;
+	struct mtb_errbuf veb = { { 0 } };
+	int vrc = mtb_can_io_hal_valves_closed(hio, &closed, &veb);
+	char device_detail[200];
+	snprintf(device_detail, sizeof device_detail, "%s", mtb_can_io_hal_last_error(hio));
+	mtb_can_io_hal_destroy(hio);
+	mtb_bench_cfg_destroy(cfg);
+
+	/* The observations of an aborted run are records too (no run row, no volume). */
+	if (res->state != MTB_CAN_DONE && (ctx.n_bal || ctx.n_men))
+		commit(&ctx, ctx.committed, NULL);
+	char *budget = NULL;
+	size_t budget_len = 0;
+	char evidence[160];
+	snprintf(evidence, sizeof evidence, "records.sqlite, session %s", sid);
+	char date[16];
+	time_t now = time(NULL);
+	struct tm tmv;
+	gmtime_r(&now, &tmv);
+	strftime(date, sizeof date, "%Y-%m-%d", &tmv);
+	struct mtb_can_report_info rinfo = { pf.serial, "", operator_name ? operator_name : "", date, evidence };
+	if (res->state == MTB_CAN_DONE) {
+		FILE *mf = open_memstream(&budget, &budget_len);
+		if (mf) {
+			mtb_can_report_write_json(&v, res, &rinfo, mf);
+			fclose(mf);
+		}
+		const struct mtb_can_series *s = &res->series;
+		struct mtb_can_result_record rr = { v.name, s->n, s->mean_v_ref_ul, s->s_error_ul, s->error_ul, s->u_exp_ul_int,
+						   mtb_vessel_mpe_ul(&v), mtb_vessel_verdict_name(s->verdict), budget };
+		if (mtb_records_can_result_commit(rec, sid, &rr, &eb) != MTB_OK) {
+			ctx.failures++;
+			snprintf(ctx.error, sizeof ctx.error, "%s", eb.msg);
+		}
+	}
+	free(budget);
+	double bench_s = res->bench_time_us / 1e6;
+	if (mtb_records_session_finish(rec, sid, res->state == MTB_CAN_DONE ? "complete" : "aborted", bench_s, &eb) != MTB_OK) {
+		ctx.failures++;
+		snprintf(ctx.error, sizeof ctx.error, "%s", eb.msg);
+	}
+	mtb_records_close(rec);
+	int wrc = write_results(&v, res, &rinfo, out, &eb);
+
+	printf("{\"session_id\":\"%s\",\"vessel\":", sid);
+	mtb_json_string(stdout, v.name);
+	printf(",\"serial\":");
+	mtb_json_string(stdout, pf.serial);
+	printf(",\"state\":\"%s\",\"runs\":%d", mtb_can_state_name(res->state), res->n_runs);
+	if (res->state == MTB_CAN_DONE) {
+		ml(stdout, "error_ml", (double)res->series.error_ul);
+		ml(stdout, "u_exp_ml", (double)res->series.u_exp_ul_int);
+		ml(stdout, "s_ml", res->series.s_error_ul);
+		ml(stdout, "mpe_ml", (double)mtb_vessel_mpe_ul(&v));
+		printf(",\"verdict\":\"%s\"", mtb_vessel_verdict_name(res->series.verdict));
+	} else {
+		printf(",\"failed_in\":\"%s\",\"reason\":", mtb_can_state_name(res->failed_in));
+		mtb_json_string(stdout, res->reason);
+	}
+	printf(",\"valves_closed\":%s,\"bench_time_s\":", vrc == MTB_OK && closed ? "true" : "false");
+	mtb_json_double(stdout, round(res->bench_time_us / 1e5) / 10);
+	printf("}\n");
+	fflush(stdout);
+
+	free(ctx.bal);
+	free(ctx.men);
+	free(ctx.men_reason);
+	free(ctx.men_sha);
+	enum mtb_can_state state = res->state;
+	char reason[200];
+	snprintf(reason, sizeof reason, "%s", res->reason);
+	enum mtb_can_state failed_in = res->failed_in;
+	free(res);
+	if (rc != MTB_OK)
+		return mtb_cli_error(MTB_EXIT_FAIL, "%s: %s", CMD, mtb_strerror(rc));
+	if (ctx.failures)
+		return mtb_cli_error(MTB_EXIT_FAIL, "%s: %d records could not be written: %s", CMD, ctx.failures, ctx.error);
+	if (wrc != MTB_OK)
+		return mtb_cli_error(MTB_EXIT_FAIL, "%s: %s", CMD, eb.msg);
+	if (state != MTB_CAN_DONE)
+		return mtb_cli_error(MTB_EXIT_FAIL, "%s: aborted in %s: %s%s%s (no volume; valves %s)", CMD,
+				     mtb_can_state_name(failed_in), reason, device_detail[0] ? ": " : "", device_detail,
+				     closed ? "closed" : "not confirmed closed");
+	return MTB_EXIT_OK;
+}

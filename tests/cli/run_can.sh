@@ -1,0 +1,127 @@
+#!/bin/sh
+# meterbench run with a can plan against the simulator process: the whole verification over
+# Modbus (valves, transmitters) and the balance's pseudo-terminal (MT-SICS through the HAL's
+# serial driver), the neck read from the simulator's camera. An injected can error is measured
+# within U; records (audit chain, evidence by hash) verify and a tampered reading is caught; the
+# certificate reads in zh-TW and English; a balance that goes silent or unstable at run time
+# aborts the run with no volume and the valves closed.
+# usage: run_can.sh PATH/TO/meterbench
+set -u
+MB=$1
+fails=0
+T=$(mktemp -d)
+SIM_PID=
+stop_sim() { [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null; SIM_PID=; }
+trap 'stop_sim; rm -rf "$T"' EXIT
+fail() { echo "FAIL $1"; fails=$((fails + 1)); }
+ok() { echo "ok   $1"; }
+
+INJ=-3.7   # mL, indicated - true
+cat >"$T/sim.yaml" <<EOY
+name: can-test
+seed: 11
+can:
+  vessel: can-20l-ss304-td
+  error_ml: $INJ
+  water_c: 24.0
+  air_c: 22.5
+  p_hpa: 1003
+  rh_pct: 60
+  settle_s: 3
+EOY
+sed -e 's/^runs: 3/runs: 2/' -e 's/^stable_timeout_s: 20/stable_timeout_s: 5/' configs/plans/can-20l-sim.yaml >"$T/plan.yaml"
+
+# Starts the simulator (its PID recorded, so only it is stopped) and writes its bench file.
+start_sim() {
+	stop_sim
+	rm -f "$T/ready"
+	"$MB" sim --config "$T/sim.yaml" --listen 127.0.0.1:0 --lockstep >"$T/ready" 2>"$T/sim.err" &
+	SIM_PID=$!
+	i=0
+	while ! grep -q '"clock"' "$T/ready" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	R=$(cat "$T/ready")
+	TCP=$(echo "$R" | sed -n 's/.*"modbus_tcp":"\([^"]*\)".*/\1/p')
+	HTTP=$(echo "$R" | sed -n 's/.*"http":"\([^"]*\)".*/\1/p')
+	PTY=$(echo "$R" | sed -n 's/.*"balance":"\([^"]*\)".*/\1/p')
+	case $PTY in /dev/pts/*) ;; *) fail "simulator announced no balance pty: $R"; return 1 ;; esac
+	sed -e "s|tcp://127.0.0.1:15020|tcp://$TCP|" -e "s|serial:///tmp/meterbench-sim-balance|serial://$PTY|" \
+		-e "s|http://127.0.0.1:15080|http://$HTTP|" -e "s|timeout_ms: 500|timeout_ms: 200|" \
+		configs/benches/sim-can.yaml >"$T/bench.yaml"
+}
+
+num() { echo "$1" | sed -n "s/.*\"$2\":\(-\{0,1\}[0-9.]*\).*/\1/p"; }
+
+# ---- the whole verification with an injected error ----
+start_sim
+out=$("$MB" run --plan "$T/plan.yaml" --bench "$T/bench.yaml" --out "$T/ok" --quiet)
+rc=$?
+echo "$out"
+[ $rc = 0 ] && ok "run: exit 0" || fail "run: exit $rc"
+echo "$out" | grep -q '"state":"done","runs":2' && ok "run: 2 runs done" || fail "run: $out"
+E=$(num "$out" error_ml)
+U=$(num "$out" u_exp_ml)
+if [ -n "$E" ] && [ -n "$U" ] && awk -v e="$E" -v u="$U" -v i="$INJ" 'BEGIN { d = e - i; if (d < 0) d = -d; exit !(d <= u && u > 0) }'; then
+	ok "measured $E mL = injected $INJ mL within U $U mL"
+else
+	fail "measured $E mL, injected $INJ mL, U $U mL"
+fi
+echo "$out" | grep -q '"verdict":"pass"' && ok "verdict pass (MPE 10 mL)" || fail "verdict: $out"
+echo "$out" | grep -q '"valves_closed":true' && ok "valves closed" || fail "valves"
+audit=$("$MB" audit verify --db "$T/ok/records.sqlite")
+echo "$audit" | grep -q '"ok":true' && echo "$audit" | grep -q '"can_records":3' && ok "audit verify: $audit" \
+	|| fail "audit verify: $audit"
+DB="$T/ok/records.sqlite"
+n_bal=$(sqlite3 "$DB" "SELECT COUNT(*) FROM balance_readings")
+n_men=$(sqlite3 "$DB" "SELECT COUNT(*) FROM meniscus_readings WHERE image_sha256 IN (SELECT sha256 FROM evidence)")
+n_runs=$(sqlite3 "$DB" "SELECT COUNT(*) FROM can_runs")
+[ "$n_runs" = 2 ] && [ "$n_bal" -gt 100 ] && [ "$n_men" -ge 2 ] && ok "records: $n_runs runs, $n_bal balance replies, $n_men neck frames with evidence" \
+	|| fail "records: $n_runs runs, $n_bal balance, $n_men meniscus"
+# the evidence blob is the PNG the reader saw, stored under its own SHA-256
+sha=$(sqlite3 "$DB" "SELECT image_sha256 FROM meniscus_readings LIMIT 1")
+sqlite3 "$DB" "SELECT writefile('$T/frame.png', bytes) FROM evidence WHERE sha256='$sha'" >/dev/null
+[ "$(sha256sum "$T/frame.png" | cut -d' ' -f1)" = "$sha" ] && file "$T/frame.png" 2>/dev/null | grep -q PNG \
+	&& ok "evidence PNG under its hash" || fail "evidence $sha"
+grep -q "\"image_sha256\":\"$sha\"" "$T/ok/results.json" && ok "results.json names the frame" || fail "results.json hashes"
+pdftotext "$T/ok/certificate.pdf" "$T/cert.txt" 2>/dev/null && ok "certificate.pdf" || fail "no certificate"
+grep -q "量桶檢定報告" "$T/cert.txt" && grep -q "Measuring-can verification certificate" "$T/cert.txt" \
+	&& ok "certificate in zh-TW and English" || fail "certificate languages"
+grep -q "判定 Verdict: 合格 pass" "$T/cert.txt" && ok "certificate verdict" || fail "certificate verdict"
+sid=$(echo "$out" | sed -n 's/.*"session_id":"\([^"]*\)".*/\1/p')
+grep -q "$sid" "$T/cert.txt" && ok "certificate names session $sid" || fail "certificate session"
+grep -q "SIM-CAN-0001" "$T/cert.txt" && ok "certificate serial" || fail "certificate serial"
+# a balance reading altered afterwards is detected
+cp "$DB" "$T/tampered.sqlite"
+sqlite3 "$T/tampered.sqlite" "UPDATE balance_readings SET mass_mg = mass_mg + 100 WHERE run_index = 1 AND seq = 5"
+bad=$("$MB" audit verify --db "$T/tampered.sqlite")
+echo "$bad" | grep -q '"ok":false' && echo "$bad" | grep -q 'can-run' && ok "tampered reading detected" || fail "tamper: $bad"
+
+# ---- faults at run time: the balance goes silent while filling, or never settles ----
+fault_run() {   # name kind at_s
+	start_sim
+	curl -s -X POST "http://$HTTP/faults?kind=$2&at_s=$3" >/dev/null || fail "$1: fault not injected"
+	out=$("$MB" run --plan "$T/plan.yaml" --bench "$T/bench.yaml" --out "$T/$1" --quiet 2>"$T/err")
+	rc=$?
+	echo "$out"
+	[ $rc = 1 ] && ok "$1: exit 1" || fail "$1: exit $rc"
+	grep -q '^meterbench: run: aborted in ' "$T/err" && ok "$1: $(cat "$T/err")" || fail "$1: stderr $(cat "$T/err")"
+	echo "$out" | grep -q '"state":"aborted"' && ok "$1: aborted" || fail "$1: $out"
+	if [ ! -s "$T/$1/results.json" ]; then
+		fail "$1: no results.json"
+	elif echo "$out" | grep -q 'error_ml' || grep -q 'error_ml\|v_ref_l' "$T/$1/results.json"; then
+		fail "$1: a volume was reported"
+	else
+		ok "$1: no volume"
+	fi
+	echo "$out" | grep -q '"valves_closed":true' && ok "$1: valves closed" || fail "$1: valves"
+	[ "$(sqlite3 "$T/$1/records.sqlite" "SELECT COUNT(*) FROM can_results")" = 0 ] && ok "$1: no result recorded" || fail "$1: result"
+	[ "$(sqlite3 "$T/$1/records.sqlite" "SELECT status FROM sessions")" = aborted ] && ok "$1: session aborted" || fail "$1: status"
+	"$MB" audit verify --db "$T/$1/records.sqlite" | grep -q '"ok":true' && ok "$1: audit verifies" || fail "$1: audit"
+	pdftotext "$T/$1/certificate.pdf" - 2>/dev/null | grep -q "$4" && ok "$1: the certificate gives the reason" || fail "$1: certificate reason"
+}
+# Timeline of the 20 L to-deliver can: wetting fill 0-200 s, emptied and drained by ~330 s, run 1
+# fills ~335-535 s, settles 30 s, is weighed at ~565 s.
+fault_run silent balance-silent 400 "silent"
+fault_run unstable balance-unstable 550 "not stable"
+
+[ $fails = 0 ] || { echo "$fails failed"; exit 1; }
+echo "all passed"
