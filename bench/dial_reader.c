@@ -124,3 +124,23 @@ int mtb_dial_reader_read(void *user, int position, struct mtb_dial_obs *out)
 	out->resolution_l = res.resolution_ul / 1e6;
 	return MTB_OK;
 }
+
+int mtb_dial_reader_capture(struct mtb_dial_reader *r, int position, unsigned char **jpeg, size_t *len,
+			    struct mtb_errbuf *eb)
+{
+	*jpeg = NULL;
+	*len = 0;
+	struct mtb_camera *cam = NULL;
+	for (int i = 0; i < r->n; i++)
+		if (r->position[i] == position)
+			cam = r->cam[i];
+	if (!cam)
+		return mtb_errbuf_set(eb, MTB_ERR_NOTFOUND, "no camera at position %d", position);
+	struct mtb_image *img = NULL;
+	int rc = mtb_camera_grab(cam, &img, eb);
+	if (rc != MTB_OK)
+		return rc;
+	rc = mtb_image_encode_jpeg(img, 85, jpeg, len, eb);
+	mtb_image_destroy(img);
+	return rc;
+}

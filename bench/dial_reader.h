@@ -26,6 +26,11 @@ void mtb_dial_reader_destroy(struct mtb_dial_reader *r);
 /* The mtb_dial_reader_fn of bench_io_hal.h (user = the reader). */
 int mtb_dial_reader_read(void *user, int position, struct mtb_dial_obs *out);
 
+/* One frame of the camera at `position`, not read: JPEG (malloc'd) for the live view between
+ * readings. */
+int mtb_dial_reader_capture(struct mtb_dial_reader *r, int position, unsigned char **jpeg, size_t *len,
+			    struct mtb_errbuf *eb);
+
 #ifdef __cplusplus
 }
 #endif

@@ -78,16 +78,22 @@ struct term {
 	const char *type_name;
 	struct mtb_run_progress now;   /* the last progress: the point and phase a frame belongs to */
 	char point_name[16];
+	/* between readings, frames that keep the dials moving on screen: one camera at a time */
+	const int *positions;
+	int n_positions, next_camera;
+	int64_t last_frame_wall_us;
 };
+
+#define LIVE_FRAME_PERIOD_US 250000   /* wall time between two frames between readings */
 
 /* Live view: the dial reader's frames go to the camera streams, the value drawn over the dial. */
 static int read_dial_live(void *user, int position, struct mtb_dial_obs *out)
 {
 	struct term *t = user;
 	int rc = mtb_dial_reader_read(t->dr, position, out);
-	/* The reading and its frame go out together, as they are made; the committed point sends
-	 * its readings again with their evidence digests. */
-	if (rc == MTB_OK) {
+	/* The reading and its frame go out together, as they are made (a refused frame as "no
+	 * reading"); the committed point sends its readings again with their evidence digests. */
+	if (rc == MTB_OK || out->jpeg) {
 		struct mtb_reading_record x = { position, t->now.state == MTB_RUN_START ? "start" : "end", out->t_us,
 						out->ok ? out->volume_ul : -1, out->ok ? out->confidence : 0, NULL };
 		char *ev = mtb_live_json_reading(t->now.point_index, t->point_name, &x);
@@ -95,12 +101,9 @@ static int read_dial_live(void *user, int position, struct mtb_dial_obs *out)
 			mtb_live_event(t->live, ev);
 		free(ev);
 	}
-	if (out->jpeg && out->jpeg_len) {
-		if (out->ok)
-			mtb_live_frame_reading(t->live, position, t->type_name, out->jpeg, out->jpeg_len, out->volume_ul);
-		else
-			mtb_live_frame(t->live, position, out->jpeg, out->jpeg_len, NULL);
-	}
+	if (out->jpeg && out->jpeg_len)
+		mtb_live_frame_reading(t->live, position, t->type_name, out->jpeg, out->jpeg_len, out->ok ? out->volume_ul : -1);
+	t->last_frame_wall_us = mtb_clock_now_us(&mtb_clock_system);
 	return rc;
 }
 
@@ -121,6 +124,20 @@ static void live_progress(struct term *t, const struct mtb_run_progress *p)
 	if (p->state == MTB_RUN_COMMIT)
 		mtb_live_publish_point(t->live, t->rec, t->sid, p->point_index, &eb);
 	mtb_live_progress(t->live, p);
+	/* Water flowing: between readings the dials move on screen, a few frames per second of wall
+	 * time, one camera per frame in turn (the readings' frames stay as they were read). */
+	bool between = p->state == MTB_RUN_PURGE || p->state == MTB_RUN_SET_FLOW || p->state == MTB_RUN_STABILISE ||
+		       p->state == MTB_RUN_RUN || p->state == MTB_RUN_STOP;
+	int64_t now = mtb_clock_now_us(&mtb_clock_system);
+	if (between && t->n_positions > 0 && now - t->last_frame_wall_us >= LIVE_FRAME_PERIOD_US) {
+		int pos = t->positions[t->next_camera++ % t->n_positions];
+		unsigned char *jpg;
+		size_t len;
+		if (mtb_dial_reader_capture(t->dr, pos, &jpg, &len, &eb) == MTB_OK)
+			mtb_live_frame(t->live, pos, jpg, len, NULL);
+		free(jpg);
+		t->last_frame_wall_us = now;
+	}
 }
 
 static void progress(void *user, const struct mtb_run_progress *p)
@@ -338,10 +355,10 @@ int mtb_cmd_run(int argc, char **argv)
 	struct mtb_dial_reader *dr = NULL;
 	struct mtb_bench_io_hal_opts ho = { .lockstep = lockstep, .pace = pace, .log = &log };
 	rc = mtb_bench_io_hal_create(&hio, cfg, &ho, &eb);
+	int positions[MTB_PLAN_MAX_METERS];
+	for (int i = 0; i < plan->n_meters; i++)
+		positions[i] = plan->meters[i].position;
 	if (rc == MTB_OK) {
-		int positions[MTB_PLAN_MAX_METERS];
-		for (int i = 0; i < plan->n_meters; i++)
-			positions[i] = plan->meters[i].position;
 		rc = mtb_dial_reader_create(&dr, cfg, positions, plan->n_meters, plan->type.register_layout, hio, &log, &eb);
 	}
 	if (rc != MTB_OK) {
@@ -373,6 +390,8 @@ int mtb_cmd_run(int argc, char **argv)
 		free(v);
 		mtb_live_set_control(term.live, live_control, &abort_flag);
 		mtb_bench_io_hal_set_dial_reader(hio, read_dial_live, &term);
+		term.positions = positions;
+		term.n_positions = plan->n_meters;
 		char host[64] = "127.0.0.1";
 		const char *colon = strrchr(live_at, ':');
 		if (colon && colon - live_at < (long)sizeof host && colon > live_at)

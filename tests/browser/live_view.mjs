@@ -159,6 +159,32 @@ try {
   const { page, foreign, errors } = await watch(browser, url);
   console.log(`${since()}: simulator ${simInfo.modbus_tcp}, live view ${url}, session ${sid}`);
 
+  // the water flows: while the meter is measured and no reading comes, the dial still moves
+  // (watched in the page from now until the verdict, whatever the test does meanwhile)
+  const movingP = page.evaluate(async () => {
+    const img = document.getElementById("camera");
+    const $t = (id) => document.getElementById(id).textContent;
+    const snap = () => {
+      const c = new OffscreenCanvas(img.naturalWidth, img.naturalHeight);
+      const g = c.getContext("2d");
+      g.drawImage(img, 0, 0);
+      const d = g.getImageData(0, 0, c.width, c.height).data;
+      let h = 0;
+      for (let i = 0; i < d.length; i += 7) h = (Math.imul(h, 31) + d[i]) >>> 0;
+      return h;
+    };
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    while (document.getElementById("final").hidden) {   /* until the run is over */
+      const st = $t("state"), rd = $t("reading") + $t("reading-phase"), pt = $t("point-of");
+      if (st !== "計量中" || !img.naturalWidth) { await sleep(50); continue; }
+      const h0 = snap();
+      await sleep(800);
+      if ($t("state") === st && $t("reading") + $t("reading-phase") === rd && $t("point-of") === pt)
+        return { conclusive: true, moved: snap() !== h0, point: pt };
+    }
+    return { conclusive: false };
+  });
+
   await page.waitForFunction(() => document.getElementById("flow").textContent !== "—", null, { timeout: 30000 });
   const flow1 = await text(page, "#flow");
   const vol1 = await text(page, "#ref-volume");
@@ -172,6 +198,10 @@ try {
   await page.waitForFunction(() => document.getElementById("reading-phase").textContent !== "", null, { timeout: 30000 });
   await page.screenshot({ path: join(artifacts, "live-running-zh.png") });
   console.log(`${since()}: running, flow ${flow1} -> changed, step ${state}`);
+
+  const moving = await movingP;
+  assert.ok(moving.conclusive, "no 0.8 s stretch of measuring without a reading was seen");
+  assert.ok(moving.moved, `the camera image stood still while the water ran (${moving.point})`);
 
   // the verdict, with the certificate and the session id
   await page.waitForFunction(() => !document.getElementById("final").hidden, null, { timeout: 60000 });
