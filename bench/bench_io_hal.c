@@ -65,8 +65,14 @@ static int io_wait(void *ctx, int64_t dt_us)
 		h->sim_t_us = (int64_t)t;
 	if (rc == MTB_OK && h->o.pace > 0) {
 		/* Paced: wall time catches up with bench time / pace, in slices short enough to keep
-		 * the HAL's heartbeat (10 s) alive. */
+		 * the HAL's heartbeat (10 s) alive. A run that fell behind (a loaded machine) carries
+		 * on from where it is: it never races ahead to make up the time. */
 		int64_t due = h->pace_wall0_us + (int64_t)((double)(h->sim_t_us - h->pace_sim0_us) / h->o.pace);
+		int64_t now = mtb_clock_now_us(h->o.wall);
+		if (due < now) {
+			h->pace_wall0_us = now;
+			h->pace_sim0_us = h->sim_t_us;
+		}
 		for (int64_t left; (left = due - mtb_clock_now_us(h->o.wall)) > 0;) {
 			mtb_clock_sleep_us(h->o.wall, left > 500000 ? 500000 : left);
 			mtb_hal_heartbeat(h->hal);
