@@ -116,8 +116,8 @@ static int fill_to_nominal(struct ctx *c, int64_t empty_mg)
 		if (now - t0 > limit)
 			return abort_run(c, rc == MTB_ERR_TIMEOUT ? "balance silent while filling" : "fill did not reach the nominal mass in time");
 		/* poll faster near the end: at most a twentieth of the remaining time */
-		double remain_s = rc == MTB_OK ? (double)(target - b.mass_mg) / 1e6 / c->plan->fill_flow_lps : c->plan->poll_s;
-		double dt = fmin(c->plan->poll_s, fmax(0.02, remain_s / 4));
+		double remain_s = rc == MTB_OK ? (double)(target - b.mass_mg) / 1e6 / c->plan->fill_flow_lps : 4 * c->plan->poll_s;
+		double dt = fmin(c->plan->poll_s, fmax(0.02, remain_s / 4));   /* no reading: the plain poll interval */
 		o->wait_us(c->io->ctx, (int64_t)(dt * 1e6));
 	}
 	if (o->set_fill(c->io->ctx, false) != MTB_OK)

@@ -49,6 +49,16 @@ int mtb_cmd_report(int argc, char **argv)
 		}
 		sid = id;
 	}
+	/* A measuring-can session has runs, not meter points: its results.json and certificate.pdf
+	 * are written by meterbench run; a water-meter report of it would say nothing true. */
+	int can_runs = 0, can_bal = 0, can_men = 0;
+	if (mtb_records_can_counts(r, sid, &can_runs, &can_bal, &can_men, &eb) == MTB_OK && can_runs + can_bal + can_men > 0) {
+		mtb_records_close(r);
+		return mtb_cli_error(MTB_EXIT_USAGE,
+				     "report: --session: %s is a measuring-can session (%d runs recorded): its results.json and "
+				     "certificate.pdf come from meterbench run; regenerating them from the records is not implemented",
+				     sid, can_runs);
+	}
 	struct mtb_session_view *s;
 	rc = mtb_records_session_load(r, sid, &s, &eb);
 	mtb_records_close(r);

@@ -89,6 +89,10 @@ grep -q "判定 Verdict: 合格 pass" "$T/cert.txt" && ok "certificate verdict" 
 sid=$(echo "$out" | sed -n 's/.*"session_id":"\([^"]*\)".*/\1/p')
 grep -q "$sid" "$T/cert.txt" && ok "certificate names session $sid" || fail "certificate session"
 grep -q "SIM-CAN-0001" "$T/cert.txt" && ok "certificate serial" || fail "certificate serial"
+# the water-meter report refuses a can session rather than print an empty meter report
+err=$("$MB" report --db "$DB" --out "$T/rep" 2>&1 >/dev/null)
+rc=$?
+[ $rc = 2 ] && echo "$err" | grep -q "is a measuring-can session" && ok "report refuses a can session" || fail "report: exit $rc: $err"
 # a balance reading altered afterwards is detected
 cp "$DB" "$T/tampered.sqlite"
 sqlite3 "$T/tampered.sqlite" "UPDATE balance_readings SET mass_mg = mass_mg + 100 WHERE run_index = 1 AND seq = 5"
