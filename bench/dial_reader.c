@@ -15,6 +15,9 @@ struct mtb_dial_reader {
 	int n;
 	int position[MAX_CAMS];
 	struct mtb_camera *cam[MAX_CAMS];
+	/* One aligner per camera: each frame is looked for near the pose found on that camera's
+	 * previous frame (vision/register.h, mtb_register_align_next). */
+	struct mtb_register_aligner *aligner[MAX_CAMS];
 	struct mtb_layout layout;
 	struct mtb_vision *vision;
 	struct mtb_bench_io_hal *io;
@@ -57,7 +60,11 @@ int mtb_dial_reader_create(struct mtb_dial_reader **out, const struct mtb_bench_
 			break;
 		}
 		r->position[r->n] = positions[i];
-		rc = mtb_camera_open(&r->cam[r->n], cc, &co, eb);
+		rc = mtb_register_aligner_create(&r->layout, &r->aligner[r->n], eb);
+		if (rc == MTB_OK && (rc = mtb_camera_open(&r->cam[r->n], cc, &co, eb)) != MTB_OK) {
+			mtb_register_aligner_destroy(r->aligner[r->n]);
+			r->aligner[r->n] = NULL;
+		}
 		if (rc == MTB_OK)
 			r->n++;
 	}
@@ -73,8 +80,10 @@ void mtb_dial_reader_destroy(struct mtb_dial_reader *r)
 {
 	if (!r)
 		return;
-	for (int i = 0; i < r->n; i++)
+	for (int i = 0; i < r->n; i++) {
 		mtb_camera_close(r->cam[i]);
+		mtb_register_aligner_destroy(r->aligner[i]);
+	}
 	mtb_vision_destroy(r->vision);
 	free(r);
 }
@@ -83,9 +92,12 @@ int mtb_dial_reader_read(void *user, int position, struct mtb_dial_obs *out)
 {
 	struct mtb_dial_reader *r = user;
 	struct mtb_camera *cam = NULL;
+	struct mtb_register_aligner *al = NULL;
 	for (int i = 0; i < r->n; i++)
-		if (r->position[i] == position)
+		if (r->position[i] == position) {
 			cam = r->cam[i];
+			al = r->aligner[i];
+		}
 	out->position = position;
 	out->ok = false;
 	if (!cam) {
@@ -103,7 +115,7 @@ int mtb_dial_reader_read(void *user, int position, struct mtb_dial_obs *out)
 	struct mtb_register_readers rd = { read_digit, read_needle, r->vision };
 	struct mtb_register_fuse_opts fo = MTB_REGISTER_FUSE_DEFAULTS;
 	struct mtb_register_result res;
-	rc = mtb_register_read(&r->layout, img, &rd, &fo, &res, &eb);
+	rc = mtb_register_read_next(al, img, &rd, &fo, &res, NULL, &eb);
 	/* The frame is evidence whether or not it could be read. */
 	if (mtb_image_encode_jpeg(img, 85, &out->jpeg, &out->jpeg_len, &eb) != MTB_OK) {
 		out->jpeg = NULL;
