@@ -22,7 +22,8 @@
  * camera's last pose, as a bench that is not told the meter was changed: that one must fall
  * back to the full search. --track 0 aligns those same frames by the full search each (the
  * comparison). Without --sequence every frame is aligned by the full search. --trace 1 (with
- * --align-only) prints each frame's search, score and error on stderr. */
+ * --align-only) prints each frame's search, score and error on stderr. The read time of each dial
+ * is also given less the time spent in the element readers (align, crops, fusion). */
 #include "sim/dial_render.h"
 #include "vision/register.h"
 #include "vision/vision.h"
@@ -73,20 +74,29 @@ static int64_t sample_volume(uint64_t *r, const struct mtb_layout *l)
 
 struct ctx {
 	struct mtb_vision *v;
+	double t_readers;           /* seconds spent in the element readers, this dial */
 	const double *truth_pos;    /* with --truth-pointers: the frame's element positions */
 	int n_rollers, next_pointer;
 };
 
 static int rd_digit(void *u, const struct mtb_image *c, struct mtb_reading *o)
 {
-	return mtb_vision_read_digit(((struct ctx *)u)->v, c, o);
+	struct ctx *x = u;
+	double t0 = now_s();
+	int rc = mtb_vision_read_digit(x->v, c, o);
+	x->t_readers += now_s() - t0;
+	return rc;
 }
 
 static int rd_needle(void *u, const struct mtb_image *c, struct mtb_reading *o)
 {
 	struct ctx *x = u;
-	if (!x->truth_pos)
-		return mtb_vision_read_needle(x->v, c, o);
+	if (!x->truth_pos) {
+		double t0 = now_s();
+		int rc = mtb_vision_read_needle(x->v, c, o);
+		x->t_readers += now_s() - t0;
+		return rc;
+	}
 	memset(o, 0, sizeof *o);
 	o->value = x->truth_pos[x->n_rollers + x->next_pointer++];
 	o->confidence = 0.9;
@@ -101,6 +111,7 @@ struct job {
 	struct mtb_register_result *res;   /* NULL: timing only */
 	double (*pos)[MTB_LAYOUT_MAX_ELEMENTS];   /* per image true positions, or NULL */
 	double *t_read;                     /* per image, seconds */
+	double *t_rest;                     /* per image: t_read less the element readers' time */
 	bool *near;                         /* per image: aligned near the previous pose, or NULL */
 	int sequence;                       /* > 0: align each frame near the previous frame's pose */
 	double wall;
@@ -132,6 +143,7 @@ static void *run_job(void *arg)
 			c.truth_pos = j->pos[i];
 			c.next_pointer = 0;
 		}
+		c.t_readers = 0;
 		double a = now_s();
 		if (al)
 			j->rc = mtb_register_read_next(al, j->img[i], &rd, NULL, &r, &prev, &eb);
@@ -143,6 +155,8 @@ static void *run_job(void *arg)
 		}
 		if (j->t_read)
 			j->t_read[i] = now_s() - a;
+		if (j->t_rest)
+			j->t_rest[i] = j->t_read[i] - c.t_readers;
 		if (j->near)
 			j->near[i] = al && prev.near;
 		if (j->res)
@@ -453,7 +467,10 @@ int main(int argc, char **argv)
 	bool *near = calloc((size_t)n, sizeof *near);
 	if (!near)
 		return 1;
-	struct job j = { &l, img, n, models, res, truth_pointers ? pos : NULL, t_read, near, sequence && track, 0, 0 };
+	double *t_rest = calloc((size_t)n, sizeof *t_rest);
+	if (!t_rest)
+		return 1;
+	struct job j = { &l, img, n, models, res, truth_pointers ? pos : NULL, t_read, t_rest, near, sequence && track, 0, 0 };
 	run_job(&j);
 	if (j.rc != MTB_OK)
 		return 1;
@@ -512,13 +529,17 @@ int main(int argc, char **argv)
 	printf("render time per dial: %.2f ms (mean)\n", t_render / n * 1e3);
 	printf("read time per dial (this thread): median %.2f ms, 90th percentile %.2f ms\n", t_read[n / 2] * 1e3,
 	       t_read[(int)(n * 0.9)] * 1e3);
+	qsort(t_rest, (size_t)n, sizeof *t_rest, cmp_d);
+	printf("  of which outside the element readers (align, crops, fusion): median %.2f ms, 90th percentile %.2f ms\n",
+	       t_rest[n / 2] * 1e3, t_rest[(int)(n * 0.9)] * 1e3);
+	free(t_rest);
 
 	if (threads > 0) {
 		pthread_t th[16];
 		struct job jobs[16];
 		double t0 = now_s();
 		for (int t = 0; t < threads; t++) {
-			jobs[t] = (struct job){ &l, img, n, models, NULL, truth_pointers ? pos : NULL, NULL, NULL, sequence && track, 0, 0 };
+			jobs[t] = (struct job){ &l, img, n, models, NULL, truth_pointers ? pos : NULL, NULL, NULL, NULL, sequence && track, 0, 0 };
 			pthread_create(&th[t], NULL, run_job, &jobs[t]);
 		}
 		for (int t = 0; t < threads; t++)
