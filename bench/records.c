@@ -1186,3 +1186,110 @@ int mtb_records_samples_list(struct mtb_records *r, const char *sid, int point_i
 	*out = v;
 	return MTB_OK;
 }
+
+static char *col_dup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *v = sqlite3_column_text(st, col);
+	return v ? strdup((const char *)v) : NULL;
+}
+
+void mtb_records_can_view_free(struct mtb_can_view *v)
+{
+	if (!v)
+		return;
+	free(v->plan_text);
+	free(v->result_json);
+	free(v);
+}
+
+int mtb_records_can_load(struct mtb_records *r, const char *sid, struct mtb_can_view **out, struct mtb_errbuf *eb)
+{
+	*out = NULL;
+	struct mtb_can_view *v = calloc(1, sizeof *v);
+	if (!v)
+		return MTB_ERR_NOMEM;
+	sqlite3_stmt *st;
+	int rc = MTB_OK;
+	if (sqlite3_prepare_v2(r->db, "SELECT s.status, s.operator, s.started_unix_s, s.bench_time_s, s.plan_text,"
+				      " m.serial, m.type FROM sessions s LEFT JOIN meters m ON m.session_id = s.id"
+				      " AND m.position = 1 WHERE s.id=?1", -1, &st, NULL) != SQLITE_OK) {
+		mtb_records_can_view_free(v);
+		return db_err(r, eb, "session");
+	}
+	sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		mtb_records_can_view_free(v);
+		return mtb_errbuf_set(eb, MTB_ERR_NOTFOUND, "records: no session %s", sid);
+	}
+	col_copy(v->status, sizeof v->status, st, 0);
+	col_copy(v->operator_name, sizeof v->operator_name, st, 1);
+	v->started_unix_s = sqlite3_column_int64(st, 2);
+	v->bench_time_s = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 : sqlite3_column_double(st, 3);
+	v->plan_text = col_dup(st, 4);
+	col_copy(v->serial, sizeof v->serial, st, 5);
+	col_copy(v->vessel, sizeof v->vessel, st, 6);
+	sqlite3_finalize(st);
+	if (!v->plan_text) {
+		mtb_records_can_view_free(v);
+		return MTB_ERR_NOMEM;
+	}
+
+	if (sqlite3_prepare_v2(r->db, "SELECT run_index, full_mg, empty_mg, level_div, water_c, air_c, p_hpa, rh_pct"
+				      " FROM can_runs WHERE session_id=?1 ORDER BY run_index", -1, &st, NULL) != SQLITE_OK) {
+		mtb_records_can_view_free(v);
+		return db_err(r, eb, "can runs");
+	}
+	sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+	while (rc == MTB_OK && sqlite3_step(st) == SQLITE_ROW) {
+		int idx = sqlite3_column_int(st, 0);
+		if (idx != v->n_runs || idx >= MTB_VIEW_MAX_CAN_RUNS) {
+			rc = mtb_errbuf_set(eb, MTB_ERR_PROTO, "records: session %s: can run %d recorded after %d runs", sid,
+					    idx, v->n_runs);
+			break;
+		}
+		struct mtb_can_run_record *u = &v->runs[v->n_runs++];
+		u->full_mg = sqlite3_column_int64(st, 1);
+		u->empty_mg = sqlite3_column_int64(st, 2);
+		u->level_div = sqlite3_column_double(st, 3);
+		u->water_temp_c = sqlite3_column_double(st, 4);
+		u->air_temp_c = sqlite3_column_double(st, 5);
+		u->p_hpa = sqlite3_column_double(st, 6);
+		u->rh_pct = sqlite3_column_double(st, 7);
+	}
+	sqlite3_finalize(st);
+
+	/* The frame a run's level came from: the last frame of that run read at exactly that level. */
+	if (rc == MTB_OK && sqlite3_prepare_v2(r->db, "SELECT image_sha256 FROM meniscus_readings WHERE session_id=?1"
+						      " AND run_index=?2 AND ok=1 AND level_div=?3 ORDER BY seq DESC LIMIT 1",
+					       -1, &st, NULL) == SQLITE_OK) {
+		for (int i = 0; i < v->n_runs; i++) {
+			sqlite3_reset(st);
+			sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+			sqlite3_bind_int(st, 2, i);
+			sqlite3_bind_double(st, 3, v->runs[i].level_div);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				col_copy(v->evidence_sha256[i], sizeof v->evidence_sha256[i], st, 0);
+		}
+		sqlite3_finalize(st);
+	} else if (rc == MTB_OK) {
+		rc = db_err(r, eb, "meniscus readings");
+	}
+
+	if (rc == MTB_OK && sqlite3_prepare_v2(r->db, "SELECT budget_json FROM can_results WHERE session_id=?1", -1, &st,
+					       NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
+		    !(v->result_json = col_dup(st, 0)))
+			rc = MTB_ERR_NOMEM;
+		sqlite3_finalize(st);
+	} else if (rc == MTB_OK) {
+		rc = db_err(r, eb, "can results");
+	}
+	if (rc != MTB_OK) {
+		mtb_records_can_view_free(v);
+		return rc;
+	}
+	*out = v;
+	return MTB_OK;
+}

@@ -252,6 +252,27 @@ int mtb_records_can_result_commit(struct mtb_records *r, const char *session_id,
 int mtb_records_can_counts(struct mtb_records *r, const char *session_id, int *runs, int *balance, int *meniscus,
 			   struct mtb_errbuf *eb);
 
+/* A can session read back (meterbench report): the session, the completed runs in order, the
+ * neck frame each run's level was read from, and the series' results.json as it was recorded
+ * (NULL when the session has no series). Free with mtb_records_can_view_free. */
+#define MTB_VIEW_MAX_CAN_RUNS 32
+
+struct mtb_can_view {
+	char status[16], operator_name[64], serial[64], vessel[64];
+	int64_t started_unix_s;
+	double bench_time_s;        /* < 0 while running */
+	char *plan_text;            /* the plan as it was run */
+	int n_runs;
+	struct mtb_can_run_record runs[MTB_VIEW_MAX_CAN_RUNS];
+	char evidence_sha256[MTB_VIEW_MAX_CAN_RUNS][65];   /* "" when the frame was not kept */
+	char *result_json;
+};
+
+/* MTB_ERR_NOTFOUND for an unknown session; MTB_ERR_PROTO when the runs are not 0..n-1. */
+int mtb_records_can_load(struct mtb_records *r, const char *session_id, struct mtb_can_view **out,
+			 struct mtb_errbuf *eb);
+void mtb_records_can_view_free(struct mtb_can_view *v);
+
 struct mtb_audit_report {
 	int64_t entries;          /* audit entries checked */
 	int64_t points;           /* point rows checked against their audit entries */

@@ -212,10 +212,12 @@ int mtb_cmd_run_can(const char *plan_path, const char *plan_text, size_t plan_le
 	size_t budget_len = 0;
 	char evidence[160];
 	snprintf(evidence, sizeof evidence, "records.sqlite, session %s", sid);
+	/* the certificate's date is the day the session started (UTC), as recorded: meterbench
+	 * report prints the same */
 	char date[16];
-	time_t now = time(NULL);
+	time_t t0 = (time_t)info.started_unix_s;
 	struct tm tmv;
-	gmtime_r(&now, &tmv);
+	gmtime_r(&t0, &tmv);
 	strftime(date, sizeof date, "%Y-%m-%d", &tmv);
 	struct mtb_can_report_info rinfo = { pf.serial, "", operator_name ? operator_name : "", date, evidence };
 	if (res->state == MTB_CAN_DONE) {

@@ -12,6 +12,9 @@ int mtb_cmd_audit(int argc, char **argv);
 extern const char MTB_CMD_AUDIT_USAGE[];
 int mtb_cmd_report(int argc, char **argv);
 extern const char MTB_CMD_REPORT_USAGE[];
+struct mtb_records;
+/* report on a measuring-can session (cmd_report_can.c): records open, output folder made. */
+int mtb_cmd_report_can(struct mtb_records *rec, const char *session_id, const char *out);
 
 int mtb_cmd_serve(int argc, char **argv);
 extern const char MTB_CMD_SERVE_USAGE[];

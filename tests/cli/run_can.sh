@@ -89,10 +89,25 @@ grep -q "判定 Verdict: 合格 pass" "$T/cert.txt" && ok "certificate verdict" 
 sid=$(echo "$out" | sed -n 's/.*"session_id":"\([^"]*\)".*/\1/p')
 grep -q "$sid" "$T/cert.txt" && ok "certificate names session $sid" || fail "certificate session"
 grep -q "SIM-CAN-0001" "$T/cert.txt" && ok "certificate serial" || fail "certificate serial"
-# the water-meter report refuses a can session rather than print an empty meter report
-err=$("$MB" report --db "$DB" --out "$T/rep" 2>&1 >/dev/null)
+# meterbench report regenerates results.json and the certificate from the records alone: the
+# same bytes of results.json, the same text on the certificate
+rep=$("$MB" report --db "$DB" --out "$T/rep" 2>"$T/rep.err")
 rc=$?
-[ $rc = 2 ] && echo "$err" | grep -q "is a measuring-can session" && ok "report refuses a can session" || fail "report: exit $rc: $err"
+[ $rc = 0 ] && [ "$rep" = "$T/rep/certificate.pdf" ] && ok "report on the can session: exit 0" || fail "report: exit $rc: $rep $(cat "$T/rep.err")"
+cmp -s "$T/ok/results.json" "$T/rep/results.json" && ok "report: results.json identical to the run's" \
+	|| fail "report: results.json differs: $(diff "$T/ok/results.json" "$T/rep/results.json" | head -4)"
+grep -q '"v_ref_l":' "$T/rep/results.json" && ok "report: results.json has the volumes" || fail "report: no volumes"
+pdftotext "$T/rep/certificate.pdf" "$T/rep-cert.txt" 2>/dev/null && cmp -s "$T/cert.txt" "$T/rep-cert.txt" \
+	&& grep -qF -- "${E#-}" "$T/rep-cert.txt" && grep -q "判定 Verdict: 合格 pass" "$T/rep-cert.txt" \
+	&& ok "report: certificate text identical to the run's (error $E mL)" \
+	|| fail "report: certificate text: $(diff "$T/cert.txt" "$T/rep-cert.txt" | head -6)"
+# a run record altered afterwards no longer regenerates the recorded results: nothing is written
+cp "$DB" "$T/altered.sqlite"
+sqlite3 "$T/altered.sqlite" "UPDATE can_runs SET full_mg = full_mg + 2000 WHERE run_index = 1"
+err=$("$MB" report --db "$T/altered.sqlite" --out "$T/rep-altered" 2>&1 >/dev/null)
+rc=$?
+[ $rc = 1 ] && echo "$err" | grep -q "differ from those recorded" && [ ! -e "$T/rep-altered/results.json" ] \
+	&& ok "report refuses an altered run record" || fail "report on altered records: exit $rc: $err"
 # a balance reading altered afterwards is detected
 cp "$DB" "$T/tampered.sqlite"
 sqlite3 "$T/tampered.sqlite" "UPDATE balance_readings SET mass_mg = mass_mg + 100 WHERE run_index = 1 AND seq = 5"
@@ -121,6 +136,9 @@ fault_run() {   # name kind at_s
 	[ "$(sqlite3 "$T/$1/records.sqlite" "SELECT status FROM sessions")" = aborted ] && ok "$1: session aborted" || fail "$1: status"
 	"$MB" audit verify --db "$T/$1/records.sqlite" | grep -q '"ok":true' && ok "$1: audit verifies" || fail "$1: audit"
 	pdftotext "$T/$1/certificate.pdf" - 2>/dev/null | grep -q "$4" && ok "$1: the certificate gives the reason" || fail "$1: certificate reason"
+	err=$("$MB" report --db "$T/$1/records.sqlite" --out "$T/$1-rep" 2>&1 >/dev/null)
+	rc=$?
+	[ $rc = 2 ] && echo "$err" | grep -q "is aborted" && ok "$1: report says the session was aborted" || fail "$1: report: exit $rc: $err"
 }
 # Timeline of the 20 L to-deliver can: wetting fill 0-200 s, emptied and drained by ~330 s, run 1
 # fills ~335-535 s, settles 30 s, is weighed at ~565 s.
