@@ -25,6 +25,7 @@ struct u_yaml {
 struct can_plan_yaml {
 	char *kind, *name, *description, *vessel, *serial, *operator_name, *customer;
 	char *runs, *fill_flow_lps, *settle_s, *stable_timeout_s, *poll_s, *meniscus_tries;
+	char *fill_aim_div, *fill_tolerance_div, *coarse_stop_div;
 	char *air_saturated_water;
 	struct u_yaml *u;
 };
@@ -54,6 +55,9 @@ static const cyaml_schema_field_t FIELDS[] = {
 	STR("stable_timeout_s", stable_timeout_s, OPT),
 	STR("poll_s", poll_s, OPT),
 	STR("meniscus_tries", meniscus_tries, OPT),
+	STR("fill_aim_div", fill_aim_div, OPT),
+	STR("fill_tolerance_div", fill_tolerance_div, OPT),
+	STR("coarse_stop_div", coarse_stop_div, OPT),
 	STR("air_saturated_water", air_saturated_water, OPT),
 	CYAML_FIELD_MAPPING_PTR("uncertainty", CYAML_FLAG_POINTER | OPT, struct can_plan_yaml, u, U_FIELDS),
 	CYAML_FIELD_END
@@ -167,6 +171,9 @@ static int validate(const struct can_plan_yaml *y, const char *data, const char 
 	TRY(num(y->stable_timeout_s, 0.1, 3600, &p->stable_timeout_s, data, origin, "stable_timeout_s", eb));
 	TRY(num(y->poll_s, 0.01, 60, &p->poll_s, data, origin, "poll_s", eb));
 	TRY(whole(y->meniscus_tries, 1, 20, &p->meniscus_tries, data, origin, "meniscus_tries", eb));
+	TRY(num(y->fill_aim_div, -10, 10, &p->fill_aim_div, data, origin, "fill_aim_div", eb));
+	TRY(num(y->fill_tolerance_div, 0.01, 5, &p->fill_tolerance_div, data, origin, "fill_tolerance_div", eb));
+	TRY(num(y->coarse_stop_div, 0, 50, &p->coarse_stop_div, data, origin, "coarse_stop_div", eb));
 	if (y->air_saturated_water) {
 		if (strcmp(y->air_saturated_water, "true") == 0)
 			p->u.air_saturated_water = true;

@@ -1,5 +1,6 @@
 #include "bench/can_procedure.h"
 
+#include "calibration/gravimetric.h"
 #include "calibration/water.h"
 #include "core/err.h"
 
@@ -17,6 +18,9 @@ void mtb_can_plan_defaults(struct mtb_can_plan *p)
 	p->stable_timeout_s = 20;
 	p->poll_s = 0.5;
 	p->meniscus_tries = 3;
+	p->fill_aim_div = 0;
+	p->fill_tolerance_div = 0.2;
+	p->coarse_stop_div = 2;
 	p->u.rho_weights_kgm3 = MTB_RHO_WEIGHTS_CONV_KGM3;
 }
 
@@ -73,26 +77,33 @@ static int stable_mass(struct ctx *c, int64_t *mass_mg)
 	}
 }
 
-/* The line the fill aims at: the nominal line, or 1.5 divisions below the top line when the
- * scale ends there (cylinders), leaving room for the vessel's own error and the valve's
- * overshoot; the scale then reads where the water stands. */
-static double aim_ul(const struct mtb_vessel *v)
+/* The line the fill aims at (divisions from line 0): the nominal line + the plan's offset, or
+ * 1.5 divisions below the top line when the scale ends there (cylinders), leaving room for the
+ * vessel's own error and the valve's overshoot; the scale then reads where the water stands. */
+static double aim_div(const struct mtb_vessel *v, const struct mtb_can_plan *p)
 {
-	double d = fmin(v->scale.nominal_div, v->scale.divisions - 1.5);
+	return fmin(v->scale.nominal_div + p->fill_aim_div, v->scale.divisions - 1.5);
+}
+
+static double div_ul(const struct mtb_vessel *v, double d)
+{
 	return (double)v->scale.zero_ul + d * (double)v->scale.division_ul;
 }
 
-/* Water mass the balance shows for the aimed volume at about 20 C, mg (target of the fill). */
-static int64_t nominal_mass_mg(const struct mtb_vessel *v)
+/* What the balance (conventional mass, weights of 8000 kg/m3) shows for `ul` of water held at
+ * the reference temperature by the vessel with water at t_c and air of density rho_a, mg:
+ * V (1 + g (t - t_ref)) (rho_W(t) - rho_A) / (1 - rho_A / 8000) -- ISO 4787's formula solved for
+ * the balance reading. */
+static int64_t mass_for_ul(const struct mtb_vessel *v, double ul, double t_c, double rho_a)
 {
-	return llround(aim_ul(v) * 1e-3 * (mtb_water_density_kgm3(20) - 1.2) / (1 - 1.2 / 8000));
+	double held_l = ul * 1e-6 * (1 + v->gamma_per_k * (t_c - v->ref_temp_c));
+	return llround(held_l * 1e3 * (mtb_water_density_kgm3(t_c) - rho_a) / (1 - rho_a / MTB_RHO_WEIGHTS_CONV_KGM3));
 }
 
-/* Opens the fill valve until the balance shows the nominal mass, then closes it. */
-static int fill_to_nominal(struct ctx *c, int64_t empty_mg)
+/* Opens the fill valve until the balance shows `target` mg, then closes it. */
+static int fill_coarse(struct ctx *c, int64_t target)
 {
 	const struct mtb_can_io_ops *o = c->io->ops;
-	int64_t target = empty_mg + nominal_mass_mg(c->v);
 	double vol_l = (double)mtb_vessel_nominal_line_ul(c->v) / 1e6;
 	int64_t limit = (int64_t)(3 * vol_l / c->plan->fill_flow_lps * 1e6) + 60000000;
 	int64_t t0 = o->now_us(c->io->ctx), last_ok = t0;
@@ -122,6 +133,53 @@ static int fill_to_nominal(struct ctx *c, int64_t empty_mg)
 	}
 	if (o->set_fill(c->io->ctx, false) != MTB_OK)
 		return abort_run(c, "fill valve did not close");
+	return MTB_OK;
+}
+
+/* Fills to the aimed line: coarse by mass to coarse_stop_div below it (water at 20 C, air
+ * 1.2 kg/m3), then, with the water temperature and the air measured, short openings of the
+ * valve, each weighed stable, until the mass is within fill_tolerance_div below the aim. Each
+ * opening is 70 % of the time the remaining mass needs at the flow measured on the previous
+ * opening (the plan's flow for the first), so it approaches from below; water above the aim
+ * stays (the scale is read where it stands). */
+#define MTB_CAN_MAX_FINE_OPENINGS 20
+static int fill_to_nominal(struct ctx *c, int64_t empty_mg)
+{
+	const struct mtb_can_io_ops *o = c->io->ops;
+	double aim = aim_div(c->v, c->plan);
+	double coarse = c->plan->coarse_stop_div > 0 ? aim - c->plan->coarse_stop_div : aim;
+	if (fill_coarse(c, empty_mg + mass_for_ul(c->v, div_ul(c->v, coarse), 20, 1.2)) != MTB_OK)
+		return MTB_ERR_STATE;
+	if (!(c->plan->coarse_stop_div > 0))
+		return MTB_OK;
+	struct mtb_can_conditions cond;
+	if (o->read_conditions(c->io->ctx, &cond) != MTB_OK)
+		return abort_run(c, "water and air conditions not read for the fine fill");
+	double rho_a = mtb_air_density_cipm2007_kgm3(cond.air_temp_c, cond.p_hpa * 100, cond.rh_pct, MTB_AIR_XCO2_DEFAULT);
+	int64_t target = empty_mg + mass_for_ul(c->v, div_ul(c->v, aim), cond.water_temp_c, rho_a);
+	int64_t tol_mg = target - empty_mg - mass_for_ul(c->v, div_ul(c->v, aim - c->plan->fill_tolerance_div),
+							  cond.water_temp_c, rho_a);
+	double flow_mgps = c->plan->fill_flow_lps * 1e6;
+	int64_t m;
+	if (stable_mass(c, &m) != MTB_OK)
+		return MTB_ERR_STATE;
+	for (int k = 0; target - m > tol_mg; k++) {
+		if (k == MTB_CAN_MAX_FINE_OPENINGS)
+			return abort_run(c, "fine fill: %.2f divisions below the aim after %d openings",
+					 (double)(target - m) / (double)tol_mg * c->plan->fill_tolerance_div, k);
+		int64_t open_us = (int64_t)fmax(1000, 0.7 * (double)(target - m) / flow_mgps * 1e6);
+		if (o->set_fill(c->io->ctx, true) != MTB_OK)
+			return abort_run(c, "fill valve did not open");
+		o->wait_us(c->io->ctx, open_us);
+		if (o->set_fill(c->io->ctx, false) != MTB_OK)
+			return abort_run(c, "fill valve did not close");
+		int64_t m2;
+		if (stable_mass(c, &m2) != MTB_OK)
+			return MTB_ERR_STATE;
+		if (m2 > m)
+			flow_mgps = (double)(m2 - m) / (open_us / 1e6);
+		m = m2;
+	}
 	return MTB_OK;
 }
 

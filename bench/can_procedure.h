@@ -68,10 +68,19 @@ struct mtb_can_plan {
 	double stable_timeout_s;    /* a stable balance reading must come within this */
 	double poll_s;              /* between balance polls while filling / waiting */
 	int meniscus_tries;         /* readings before a refused meniscus aborts the run */
+	/* The fill: a coarse fill by mass to coarse_stop_div below the aimed line, then short
+	 * openings of the fill valve, each weighed stable, until the mass is within
+	 * fill_tolerance_div below the aim's mass at the measured water temperature. The aim is
+	 * the nominal line + fill_aim_div (cylinders whose scale ends at the nominal line: 1.5
+	 * divisions below the top line). coarse_stop_div 0: no fine approach (mass at 20 C). */
+	double fill_aim_div;
+	double fill_tolerance_div;
+	double coarse_stop_div;
 	struct mtb_can_u_in u;      /* uncertainty inputs (calibration/gravimetric.h) */
 };
 
-/* Documented defaults: 3 runs, 0.1 L/s, settle 30 s, stable timeout 20 s, poll 0.5 s, 3 tries. */
+/* Documented defaults: 3 runs, 0.1 L/s, settle 30 s, stable timeout 20 s, poll 0.5 s, 3 tries,
+ * aim at the nominal line within 0.2 division, coarse fill to 2 divisions below it. */
 void mtb_can_plan_defaults(struct mtb_can_plan *p);
 
 enum mtb_can_state {
