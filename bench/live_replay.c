@@ -10,19 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* The median as the sequencer takes it (the mean of the middle two, rounded, for an even count). */
-static int64_t median_i64(int64_t *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp_i64);
-	return n % 2 ? v[n / 2] : mtb_div_round((__int128)v[n / 2 - 1] + v[n / 2], 2);
-}
-
 /* The reference totaliser at t_us, interpolated between the recorded samples; the nearest sample
  * outside them. */
 static int64_t totaliser_at(const struct mtb_ref_sample *rs, int n, int64_t t_us)
@@ -49,8 +36,8 @@ static bool phase_median(const struct mtb_reading_view *rd, int n_rd, int positi
 			ref[n++] = totaliser_at(rs, n_rs, rd[k].t_mono_us);
 		}
 	if (n > 0) {
-		*t_us = median_i64(tt, n);
-		*ref_ul = median_i64(ref, n);
+		*t_us = mtb_median_i64(tt, n);
+		*ref_ul = mtb_median_i64(ref, n);
 	}
 	free(tt);
 	free(ref);

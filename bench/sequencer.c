@@ -330,18 +330,6 @@ static int read_all(struct run *r, int phase)
 	return rc;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static int64_t median_i64(int64_t *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp_i64);
-	return n % 2 ? v[n / 2] : mtb_div_round((__int128)v[n / 2 - 1] + v[n / 2], 2);
-}
-
 /* The modelled technician: reads the dial to the nearest scale interval (error within +-1/2
  * interval, the allowance of R 49 for a continuous dial). */
 static int64_t manual_reading(int64_t camera_ul, int64_t interval_ul)
@@ -491,8 +479,8 @@ static void combine(struct run *r, int m, bool manual, struct meter_result *res)
 		memcpy(off[ph], pf[ph].raw, sizeof off[ph]);
 		memcpy(ref[ph], pf[ph].ref, sizeof ref[ph]);
 	}
-	int64_t d_ref = median_i64(ref[1], pf[1].n) - median_i64(ref[0], pf[0].n);
-	double slope = d_ref > 0 ? (double)(median_i64(off[1], pf[1].n) - median_i64(off[0], pf[0].n)) / (double)d_ref : 0.0;
+	int64_t d_ref = mtb_median_i64(ref[1], pf[1].n) - mtb_median_i64(ref[0], pf[0].n);
+	double slope = d_ref > 0 ? (double)(mtb_median_i64(off[1], pf[1].n) - mtb_median_i64(off[0], pf[0].n)) / (double)d_ref : 0.0;
 	double lim = r->p->max_plausible_error;
 	slope = slope > lim ? lim : slope < -lim ? -lim : slope;
 	for (int ph = 0; ph < 2; ph++) {
@@ -512,10 +500,10 @@ static void combine(struct run *r, int m, bool manual, struct meter_result *res)
 		memcpy(ref[ph], pf[ph].ref, sizeof pf[ph].ref[0] * (size_t)n[ph]);
 		memcpy(tt[ph], pf[ph].t, sizeof pf[ph].t[0] * (size_t)n[ph]);
 	}
-	int64_t off_s = median_i64(off[0], n[0]), off_e = median_i64(off[1], n[1]);
-	int64_t ref_s = median_i64(ref[0], n[0]), ref_e = median_i64(ref[1], n[1]);
-	res->t_start_us = median_i64(tt[0], n[0]);
-	res->t_end_us = median_i64(tt[1], n[1]);
+	int64_t off_s = mtb_median_i64(off[0], n[0]), off_e = mtb_median_i64(off[1], n[1]);
+	int64_t ref_s = mtb_median_i64(ref[0], n[0]), ref_e = mtb_median_i64(ref[1], n[1]);
+	res->t_start_us = mtb_median_i64(tt[0], n[0]);
+	res->t_end_us = mtb_median_i64(tt[1], n[1]);
 	res->va_raw_ul = ref_e - ref_s;
 	res->vi_ul = res->va_raw_ul + off_e - off_s;
 	res->readable = res->va_raw_ul > 0;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int mtb_decimal_parse(const char *text, unsigned scale, int64_t *out)
@@ -96,4 +97,16 @@ int64_t mtb_div_round(__int128 a, int64_t b)
 	if (2 * (r < 0 ? -r : r) >= b)
 		q += (a < 0) ? -1 : 1;
 	return (int64_t)q;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+int64_t mtb_median_i64(int64_t *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_i64);
+	return n % 2 ? v[n / 2] : mtb_div_round((__int128)v[n / 2 - 1] + v[n / 2], 2);
 }

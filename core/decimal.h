@@ -26,6 +26,10 @@ int mtb_decimal_format(char *buf, size_t len, int64_t value, unsigned scale, uns
  * so that products of volumes in uL and factors of 10^6 cannot overflow. */
 int64_t mtb_div_round(__int128 a, int64_t b);
 
+/* The median of v[0..n) (n > 0), sorting v in place: the middle value, or for an even count the
+ * mean of the middle two rounded half away from zero (mtb_div_round). */
+int64_t mtb_median_i64(int64_t *v, int n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -108,3 +108,17 @@ TEST(Sha256, KnownVectors)
 	ASSERT_EQ(mtb_sha256_hex_parts(parts, lens, 2, hex), MTB_OK);
 	EXPECT_STREQ(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
+
+TEST(Decimal, MedianOfIntegersRoundsTheMiddlePairHalfAwayFromZero)
+{
+	int64_t odd[] = { 9, -3, 5 };
+	EXPECT_EQ(mtb_median_i64(odd, 3), 5);
+	int64_t even[] = { 4, 1, 2, 3 };             /* (2 + 3) / 2 = 2.5 -> 3 */
+	EXPECT_EQ(mtb_median_i64(even, 4), 3);
+	int64_t neg[] = { -2, -3, -10, 7 };          /* (-3 + -2) / 2 = -2.5 -> -3 */
+	EXPECT_EQ(mtb_median_i64(neg, 4), -3);
+	int64_t big[] = { INT64_MAX - 1, INT64_MAX }; /* no overflow in the sum */
+	EXPECT_EQ(mtb_median_i64(big, 2), INT64_MAX);
+	int64_t one[] = { 42 };
+	EXPECT_EQ(mtb_median_i64(one, 1), 42);
+}
