@@ -12,6 +12,9 @@
 #include <sstream>
 #include <string>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace {
 std::string slurp(const std::string &path)
 {
@@ -187,4 +190,33 @@ TEST(Report, MeterVerdictRules)
 	EXPECT_STREQ(mtb_report_meter_verdict(&m, "r49-2024"), "invalid");
 	snprintf(m.points[2].verdict, sizeof m.points[2].verdict, "fail");
 	EXPECT_STREQ(mtb_report_meter_verdict(&m, "r49-2024"), "fail");
+}
+
+TEST(Report, AFailedWriteLeavesThePreviousFilesWhole)
+{
+	/* Outputs are written beside their name and renamed over it when complete: a write that
+	 * fails (here the temporary name is taken by a directory, as a full disk or a crash would
+	 * stop it) leaves the previous results in place, whole, and names the file. */
+	Fixture fx("verification");
+	fx.write_all();
+	std::string json = slurp(fx.dir + "/results.json"), csv = slurp(fx.dir + "/results.csv");
+	ASSERT_FALSE(csv.empty());
+	ASSERT_EQ(mkdir((fx.dir + "/results.csv.tmp").c_str(), 0755), 0);
+	struct mtb_records *r;
+	struct mtb_errbuf eb = {};
+	ASSERT_EQ(mtb_records_open(fx.db.c_str(), &r, &eb), MTB_OK);
+	struct mtb_session_view *s;
+	ASSERT_EQ(mtb_records_session_load(r, fx.sid.c_str(), &s, &eb), MTB_OK) << eb.msg;
+	mtb_records_close(r);
+	EXPECT_EQ(mtb_report_write_all(s, fx.dir.c_str(), &eb), MTB_ERR_IO);
+	EXPECT_NE(std::string(eb.msg).find("results.csv"), std::string::npos) << eb.msg;
+	free(s);
+	EXPECT_EQ(slurp(fx.dir + "/results.csv"), csv);
+	EXPECT_EQ(slurp(fx.dir + "/results.json"), json);
+	/* A complete write leaves no temporary file behind. */
+	rmdir((fx.dir + "/results.csv.tmp").c_str());
+	fx.write_all();
+	struct stat st;
+	EXPECT_NE(stat((fx.dir + "/results.json.tmp").c_str(), &st), 0);
+	EXPECT_NE(stat((fx.dir + "/report.pdf.tmp").c_str(), &st), 0);
 }
