@@ -1,6 +1,7 @@
 /* The can verification certificate (bench/can_report.h). */
 #include "bench/can_report.h"
 
+#include "core/file_out.h"
 #include "core/json.h"
 
 #include <cairo-pdf.h>
@@ -136,9 +137,13 @@ int mtb_can_report_write_pdf(const struct mtb_vessel *v, const struct mtb_can_re
 	struct mtb_can_report_info none = { 0 };
 	if (!info)
 		info = &none;
-	cairo_surface_t *surf = cairo_pdf_surface_create(path, PAGE_W, PAGE_H);
+	char tmp[1100];
+	if (mtb_file_out_tmp(path, tmp, sizeof tmp) != MTB_OK)
+		return mtb_errbuf_set(eb, MTB_ERR_ARG, "%s: path too long", path);
+	cairo_surface_t *surf = cairo_pdf_surface_create(tmp, PAGE_W, PAGE_H);
 	if (cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) {
 		cairo_surface_destroy(surf);
+		mtb_file_out_commit(tmp, path, false, NULL);
 		return mtb_errbuf_set(eb, MTB_ERR_IO, "%s: cannot create the PDF", path);
 	}
 	cairo_t *cr = cairo_create(surf);
@@ -222,7 +227,9 @@ int mtb_can_report_write_pdf(const struct mtb_vessel *v, const struct mtb_can_re
 	cairo_surface_finish(surf);
 	int st = cairo_surface_status(surf);
 	cairo_surface_destroy(surf);
-	if (st != CAIRO_STATUS_SUCCESS)
+	if (st != CAIRO_STATUS_SUCCESS) {
+		mtb_file_out_commit(tmp, path, false, NULL);
 		return mtb_errbuf_set(eb, MTB_ERR_IO, "%s: cannot write the PDF", path);
-	return MTB_OK;
+	}
+	return mtb_file_out_commit(tmp, path, true, eb);
 }

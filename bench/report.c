@@ -3,6 +3,7 @@
 #include "calibration/meter_type.h"
 #include "calibration/mpe.h"
 #include "core/decimal.h"
+#include "core/file_out.h"
 #include "core/json.h"
 
 #include <cairo-pdf.h>
@@ -468,24 +469,12 @@ static void draw_meter_page(cairo_t *cr, const struct mtb_session_view *s, const
 	cairo_set_source_rgb(cr, 0, 0, 0);
 }
 
-/* Outputs are written to NAME.tmp and renamed over NAME once complete, so that a crash or a
- * full disk while writing leaves the previous file whole, never a truncated one (rename(2)
- * replaces the name atomically within a file system). */
-static int commit_file(const char *tmp, const char *path, struct mtb_errbuf *eb)
-{
-	if (rename(tmp, path) != 0) {
-		int rc = mtb_errbuf_set(eb, MTB_ERR_IO, "report: cannot write %s: %s", path, strerror(errno));
-		remove(tmp);
-		return rc;
-	}
-	return MTB_OK;
-}
-
 int mtb_report_write_pdf(const struct mtb_session_view *s, const char *path, const char *copy_for,
 			 struct mtb_errbuf *eb)
 {
 	char tmp[1100];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if (mtb_file_out_tmp(path, tmp, sizeof tmp) != MTB_OK)
+		return mtb_errbuf_set(eb, MTB_ERR_ARG, "report: %s: path too long", path);
 	cairo_surface_t *surf = cairo_pdf_surface_create(tmp, PAGE_W, PAGE_H);
 	if (cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) {
 		int rc = mtb_errbuf_set(eb, MTB_ERR_IO, "report: %s: %s", path,
@@ -506,10 +495,10 @@ int mtb_report_write_pdf(const struct mtb_session_view *s, const char *path, con
 	cairo_status_t st = cairo_surface_status(surf);
 	cairo_surface_destroy(surf);
 	if (st != CAIRO_STATUS_SUCCESS) {
-		remove(tmp);
+		mtb_file_out_commit(tmp, path, false, NULL);
 		return mtb_errbuf_set(eb, MTB_ERR_IO, "report: %s: %s", path, cairo_status_to_string(st));
 	}
-	return commit_file(tmp, path, eb);
+	return mtb_file_out_commit(tmp, path, true, eb);
 }
 
 static int write_text_file(const char *dir, const char *name, int (*fn)(const struct mtb_session_view *, FILE *),
@@ -517,16 +506,15 @@ static int write_text_file(const char *dir, const char *name, int (*fn)(const st
 {
 	char path[1024], tmp[1100];
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if (mtb_file_out_tmp(path, tmp, sizeof tmp) != MTB_OK)
+		return mtb_errbuf_set(eb, MTB_ERR_ARG, "report: %s: path too long", path);
 	FILE *f = fopen(tmp, "w");
 	if (!f)
 		return mtb_errbuf_set(eb, MTB_ERR_IO, "report: cannot write %s: %s", path, strerror(errno));
 	int rc = fn(s, f);
-	if (fclose(f) != 0 || rc != MTB_OK) {
-		remove(tmp);
-		return mtb_errbuf_set(eb, MTB_ERR_IO, "report: cannot write %s", path);
-	}
-	return commit_file(tmp, path, eb);
+	bool ok = rc == MTB_OK;
+	ok = fclose(f) == 0 && ok;
+	return mtb_file_out_commit(tmp, path, ok, eb);
 }
 
 int mtb_report_write_all(const struct mtb_session_view *s, const char *dir, struct mtb_errbuf *eb)

@@ -11,6 +11,7 @@
 #include "bench/can_plan.h"
 #include "bench/can_report.h"
 #include "bench/records.h"
+#include "core/file_out.h"
 
 #include <errno.h>
 #include <math.h>
@@ -110,20 +111,20 @@ int mtb_cmd_report_can(struct mtb_records *rec, const char *sid, const char *out
 				     "(vessel file or records changed since the run?) %s",
 				     CMD, sid, diff);
 	}
-	char path[1200];
+	char path[1200], tmp[1300];
 	snprintf(path, sizeof path, "%s/results.json", out);
-	FILE *f = fopen(path, "w");
-	int wrc = f ? MTB_OK : MTB_ERR_IO;
-	if (f) {
-		fwrite(json, 1, json_len, f);
-		if (fclose(f) != 0)
-			wrc = MTB_ERR_IO;
-	}
+	int wrc = mtb_file_out_tmp(path, tmp, sizeof tmp);
+	FILE *f = wrc == MTB_OK ? fopen(tmp, "w") : NULL;
+	bool ok = f && fwrite(json, 1, json_len, f) == json_len;
+	if (f)
+		ok = fclose(f) == 0 && ok;
 	free(json);
-	if (wrc != MTB_OK) {
+	if (f)
+		wrc = mtb_file_out_commit(tmp, path, ok, &eb);
+	if (!f || wrc != MTB_OK) {
 		free(res);
 		mtb_records_can_view_free(cv);
-		return mtb_cli_error(MTB_EXIT_FAIL, "%s: %s: %s", CMD, path, strerror(errno));
+		return mtb_cli_error(MTB_EXIT_FAIL, "%s: %s: cannot write", CMD, path);
 	}
 	snprintf(path, sizeof path, "%s/certificate.pdf", out);
 	wrc = mtb_can_report_write_pdf(&v, res, &info, path, &eb);

@@ -10,6 +10,7 @@
 #include "bench/can_plan.h"
 #include "bench/can_report.h"
 #include "bench/records.h"
+#include "core/file_out.h"
 #include "core/json.h"
 
 #include <errno.h>
@@ -116,14 +117,18 @@ static void on_run(void *user, int run_index, const struct mtb_can_run *run)
 static int write_results(const struct mtb_vessel *v, const struct mtb_can_result *res,
 			 const struct mtb_can_report_info *info, const char *out, struct mtb_errbuf *eb)
 {
-	char path[1200];
+	char path[1200], tmp[1300];
 	snprintf(path, sizeof path, "%s/results.json", out);
-	FILE *f = fopen(path, "w");
+	if (mtb_file_out_tmp(path, tmp, sizeof tmp) != MTB_OK)
+		return mtb_errbuf_set(eb, MTB_ERR_ARG, "%s: path too long", path);
+	FILE *f = fopen(tmp, "w");
 	if (!f)
 		return mtb_errbuf_set(eb, MTB_ERR_IO, "%s: %s", path, strerror(errno));
-	int rc = mtb_can_report_write_json(v, res, info, f);
-	if (fclose(f) != 0 || rc != MTB_OK)
-		return mtb_errbuf_set(eb, MTB_ERR_IO, "%s: cannot write", path);
+	bool ok = mtb_can_report_write_json(v, res, info, f) == MTB_OK;
+	ok = fclose(f) == 0 && ok;
+	int rc = mtb_file_out_commit(tmp, path, ok, eb);
+	if (rc != MTB_OK)
+		return rc;
 	snprintf(path, sizeof path, "%s/certificate.pdf", out);
 	return mtb_can_report_write_pdf(v, res, info, path, eb);
 }
