@@ -44,6 +44,23 @@ static int64_t io_now(void *ctx)
 	return mtb_clock_now_us(&H(ctx)->clock);
 }
 
+int mtb_bench_lockstep_advance(struct mtb_device *sim_clock, int64_t dt_us, int64_t *sim_t_us,
+			       struct mtb_errbuf *eb)
+{
+	while (dt_us > 0) {
+		uint32_t step = dt_us > 60000000 ? 60000000u : (uint32_t)dt_us;
+		int rc = mtb_sim_clock_advance_us(sim_clock, step, eb);
+		if (rc != MTB_OK)
+			return rc;
+		dt_us -= step;
+	}
+	uint64_t t;
+	int rc = mtb_sim_clock_read_us(sim_clock, &t, eb);
+	if (rc == MTB_OK)
+		*sim_t_us = (int64_t)t;
+	return rc;
+}
+
 static int io_wait(void *ctx, int64_t dt_us)
 {
 	struct mtb_bench_io_hal *h = H(ctx);
@@ -52,17 +69,7 @@ static int io_wait(void *ctx, int64_t dt_us)
 		mtb_clock_sleep_us(&h->clock, dt_us);
 		return MTB_OK;
 	}
-	while (dt_us > 0) {
-		uint32_t step = dt_us > 60000000 ? 60000000u : (uint32_t)dt_us;
-		int rc = mtb_sim_clock_advance_us(h->sim_clock, step, &h->eb);
-		if (rc != MTB_OK)
-			return rc;
-		dt_us -= step;
-	}
-	uint64_t t;
-	int rc = mtb_sim_clock_read_us(h->sim_clock, &t, &h->eb);
-	if (rc == MTB_OK)
-		h->sim_t_us = (int64_t)t;
+	int rc = mtb_bench_lockstep_advance(h->sim_clock, dt_us, &h->sim_t_us, &h->eb);
 	if (rc == MTB_OK && h->o.pace > 0) {
 		/* Paced: wall time catches up with bench time / pace, in slices short enough to keep
 		 * the HAL's heartbeat (10 s) alive. A run that fell behind (a loaded machine) carries

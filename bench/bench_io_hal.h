@@ -49,6 +49,13 @@ const struct mtb_clock *mtb_bench_io_hal_clock(struct mtb_bench_io_hal *h);
 /* A simulator instant (e.g. a virtual camera's X-Timestamp-Us) on the bench clock. */
 int64_t mtb_bench_io_hal_sim_to_bench_us(const struct mtb_bench_io_hal *h, int64_t sim_t_us);
 
+/* Lockstep: advances the simulator's clock device by dt_us (in steps of at most 60 s, what one
+ * advance register holds) and reads its time back into *sim_t_us. Shared by the water-meter
+ * and the can ports. */
+struct mtb_device;
+int mtb_bench_lockstep_advance(struct mtb_device *sim_clock, int64_t dt_us, int64_t *sim_t_us,
+			       struct mtb_errbuf *eb);
+
 #ifdef __cplusplus
 }
 #endif

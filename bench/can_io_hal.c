@@ -1,5 +1,6 @@
 #include "bench/can_io_hal.h"
 
+#include "bench/bench_io_hal.h"
 #include "hal/camera.h"
 #include "hal/devices.h"
 #include "hal/hal.h"
@@ -42,18 +43,7 @@ static int io_wait(void *ctx, int64_t dt_us)
 		mtb_clock_sleep_us(&h->clock, dt_us);
 		return MTB_OK;
 	}
-	while (dt_us > 0) {
-		uint32_t step = dt_us > 60000000 ? 60000000u : (uint32_t)dt_us;
-		int rc = mtb_sim_clock_advance_us(h->sim_clock, step, &h->eb);
-		if (rc != MTB_OK)
-			return rc;
-		dt_us -= step;
-	}
-	uint64_t t;
-	int rc = mtb_sim_clock_read_us(h->sim_clock, &t, &h->eb);
-	if (rc == MTB_OK)
-		h->sim_t_us = (int64_t)t;
-	return rc;
+	return mtb_bench_lockstep_advance(h->sim_clock, dt_us, &h->sim_t_us, &h->eb);
 }
 
 static int io_fill(void *ctx, bool open)

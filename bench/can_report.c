@@ -1,6 +1,8 @@
 /* The can verification certificate (bench/can_report.h). */
 #include "bench/can_report.h"
 
+#include "bench/pdf_text.h"
+
 #include "core/file_out.h"
 #include "core/json.h"
 
@@ -14,7 +16,6 @@
 #define PAGE_H 842.0
 #define MARGIN 48.0
 
-static const char *const FONT = "Noto Sans CJK TC";
 
 static const char *s_or(const char *s) { return s && *s ? s : "-"; }
 
@@ -104,31 +105,13 @@ int mtb_can_report_write_json(const struct mtb_vessel *v, const struct mtb_can_r
 
 static double text(cairo_t *cr, double x, double y, double width, double size_pt, bool bold, const char *markup)
 {
-	PangoLayout *l = pango_cairo_create_layout(cr);
-	PangoFontDescription *fd = pango_font_description_from_string(FONT);
-	pango_font_description_set_absolute_size(fd, size_pt * PANGO_SCALE);
-	if (bold)
-		pango_font_description_set_weight(fd, PANGO_WEIGHT_BOLD);
-	pango_layout_set_font_description(l, fd);
-	pango_layout_set_width(l, (int)(width * PANGO_SCALE));
-	pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
-	pango_layout_set_markup(l, markup, -1);
-	cairo_move_to(cr, x, y);
-	pango_cairo_show_layout(cr, l);
-	int w, h;
-	pango_layout_get_pixel_size(l, &w, &h);
-	pango_font_description_free(fd);
-	g_object_unref(l);
-	return h;
+	return mtb_pdf_text(cr, x, y, width, size_pt, bold, markup, PANGO_ALIGN_LEFT);
 }
 
-/* A user string escaped for Pango markup. */
+/* A user string escaped for Pango markup ("-" when empty). */
 static const char *esc(const char *s, char *buf, size_t n)
 {
-	char *e = g_markup_escape_text(s_or(s), -1);
-	snprintf(buf, n, "%s", e);
-	g_free(e);
-	return buf;
+	return mtb_pdf_escape(s_or(s), buf, n);
 }
 
 int mtb_can_report_write_pdf(const struct mtb_vessel *v, const struct mtb_can_result *r,

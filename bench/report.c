@@ -1,5 +1,7 @@
 #include "bench/report.h"
 
+#include "bench/pdf_text.h"
+
 #include "calibration/meter_type.h"
 #include "calibration/mpe.h"
 #include "core/decimal.h"
@@ -168,40 +170,6 @@ int mtb_report_write_csv(const struct mtb_session_view *s, FILE *f)
 #define PAGE_H 842.0
 #define MARGIN 48.0
 
-static const char *const FONT = "Noto Sans CJK TC";
-
-/* Draws text (Pango markup) at x, y within width; returns its height. */
-static double text(cairo_t *cr, double x, double y, double width, double size_pt, bool bold, const char *markup,
-		   PangoAlignment align)
-{
-	PangoLayout *l = pango_cairo_create_layout(cr);
-	PangoFontDescription *fd = pango_font_description_from_string(FONT);
-	pango_font_description_set_absolute_size(fd, size_pt * PANGO_SCALE);
-	if (bold)
-		pango_font_description_set_weight(fd, PANGO_WEIGHT_BOLD);
-	pango_layout_set_font_description(l, fd);
-	pango_layout_set_width(l, (int)(width * PANGO_SCALE));
-	pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
-	pango_layout_set_alignment(l, align);
-	pango_layout_set_markup(l, markup, -1);
-	cairo_move_to(cr, x, y);
-	pango_cairo_show_layout(cr, l);
-	int w, h;
-	pango_layout_get_pixel_size(l, &w, &h);
-	pango_font_description_free(fd);
-	g_object_unref(l);
-	return h;
-}
-
-/* Markup-escaped copy of a user string (serials, names) into buf. */
-static const char *esc(const char *s, char *buf, size_t n)
-{
-	char *e = g_markup_escape_text(s ? s : "", -1);
-	snprintf(buf, n, "%s", e);
-	g_free(e);
-	return buf;
-}
-
 static void verdict_words(const char *v, const char **zh, const char **en, double rgb[3])
 {
 	if (strcmp(v, "pass") == 0) {
@@ -327,15 +295,15 @@ static void draw_curve(cairo_t *cr, double x0, double y0, double w, double h, co
 	char lab[64];
 	for (int d = (int)ceil(lx0); d <= (int)floor(lx1); d++) {
 		snprintf(lab, sizeof lab, "%g", pow(10, d));
-		text(cr, X(pow(10, d)) - 20, y0 + 10 + ph, 40, 7, false, lab, PANGO_ALIGN_CENTER);
+		mtb_pdf_text(cr, X(pow(10, d)) - 20, y0 + 10 + ph, 40, 7, false, lab, PANGO_ALIGN_CENTER);
 	}
-	text(cr, x0 + px, y0 + 20 + ph, pw, 7.5, false, "流量 Flow rate (L/h, log scale)", PANGO_ALIGN_CENTER);
+	mtb_pdf_text(cr, x0 + px, y0 + 20 + ph, pw, 7.5, false, "流量 Flow rate (L/h, log scale)", PANGO_ALIGN_CENTER);
 	double step = ymax > 6 ? 2 : 1;
 	for (double e = -floor(ymax / step) * step; e <= ymax; e += step) {
 		snprintf(lab, sizeof lab, e == 0 ? "0" : "%+g", e);
-		text(cr, x0, Y(e) - 5, px - 4, 7, false, lab, PANGO_ALIGN_RIGHT);
+		mtb_pdf_text(cr, x0, Y(e) - 5, px - 4, 7, false, lab, PANGO_ALIGN_RIGHT);
 	}
-	text(cr, x0 + px + 4, y0 + 10, pw, 7.5, false, "誤差 Error (%) — 虛線: 最大允許誤差 dashed: MPE", PANGO_ALIGN_LEFT);
+	mtb_pdf_text(cr, x0 + px + 4, y0 + 10, pw, 7.5, false, "誤差 Error (%) — 虛線: 最大允許誤差 dashed: MPE", PANGO_ALIGN_LEFT);
 	cairo_restore(cr);
 #undef X
 #undef Y
@@ -356,10 +324,10 @@ static void draw_meter_page(cairo_t *cr, const struct mtb_session_view *s, const
 	else if (strcmp(s->mode, "in-service") == 0)
 		title_zh = "水量計檢查報告", title_en = "Water meter in-service inspection report";
 	snprintf(markup, sizeof markup, "%s\n<span size='small'>%s</span>", title_zh, title_en);
-	y += text(cr, MARGIN, y, w, 18, true, markup, PANGO_ALIGN_LEFT) + 6;
+	y += mtb_pdf_text(cr, MARGIN, y, w, 18, true, markup, PANGO_ALIGN_LEFT) + 6;
 	if (copy_for) {
-		snprintf(markup, sizeof markup, "副本 Copy for: <b>%s</b>", esc(copy_for, b1, sizeof b1));
-		y += text(cr, MARGIN, y, w, 9.5, false, markup, PANGO_ALIGN_LEFT) + 4;
+		snprintf(markup, sizeof markup, "副本 Copy for: <b>%s</b>", mtb_pdf_escape(copy_for, b1, sizeof b1));
+		y += mtb_pdf_text(cr, MARGIN, y, w, 9.5, false, markup, PANGO_ALIGN_LEFT) + 4;
 	}
 
 	char started[32];
@@ -370,18 +338,18 @@ static void draw_meter_page(cairo_t *cr, const struct mtb_session_view *s, const
 	snprintf(markup, sizeof markup,
 		 "<b>場次 Session</b> %s    <b>日期 Date</b> %s    <b>人員 Operator</b> %s\n"
 		 "<b>規範 Standard</b> %s    <b>模式 Mode</b> %s    <b>讀取 Reading</b> %s",
-		 esc(s->id, b1, sizeof b1), started, esc(s->operator_name, b2, sizeof b2), esc(s->standard, b3, sizeof b3),
+		 mtb_pdf_escape(s->id, b1, sizeof b1), started, mtb_pdf_escape(s->operator_name, b2, sizeof b2), mtb_pdf_escape(s->standard, b3, sizeof b3),
 		 s->mode, s->reading);
-	y += text(cr, MARGIN, y, w, 8.5, false, markup, PANGO_ALIGN_LEFT) + 8;
+	y += mtb_pdf_text(cr, MARGIN, y, w, 8.5, false, markup, PANGO_ALIGN_LEFT) + 8;
 
 	if (strcmp(s->mode, "dispute") == 0) {
 		char b4[256];
 		snprintf(markup, sizeof markup,
 			 "<b>案號 Case</b> %s    <b>申請人 Customer</b> %s    <b>供水單位 Utility</b> %s\n"
 			 "<b>檢查公差 In-service limits</b>: %s",
-			 esc(s->case_number, b1, sizeof b1), esc(s->customer, b2, sizeof b2), esc(s->utility, b3, sizeof b3),
-			 esc(s->jurisdiction, b4, sizeof b4));
-		y += text(cr, MARGIN, y, w, 8.5, false, markup, PANGO_ALIGN_LEFT) + 8;
+			 mtb_pdf_escape(s->case_number, b1, sizeof b1), mtb_pdf_escape(s->customer, b2, sizeof b2), mtb_pdf_escape(s->utility, b3, sizeof b3),
+			 mtb_pdf_escape(s->jurisdiction, b4, sizeof b4));
+		y += mtb_pdf_text(cr, MARGIN, y, w, 8.5, false, markup, PANGO_ALIGN_LEFT) + 8;
 	}
 
 	if (have_type)
@@ -392,15 +360,15 @@ static void draw_meter_page(cairo_t *cr, const struct mtb_session_view *s, const
 		snprintf(b3, sizeof b3, "(type %s not found in the configuration)", m->type_name);
 	snprintf(markup, sizeof markup,
 		 "<b>受測水量計 Meter under test</b>\n序號 Serial: <b>%s</b>    位置 Position: %d    型式 Type: %s\n%s",
-		 esc(m->serial, b1, sizeof b1), m->position, esc(m->type_name, b2, sizeof b2), b3);
-	y += text(cr, MARGIN, y, w, 9.5, false, markup, PANGO_ALIGN_LEFT) + 8;
+		 mtb_pdf_escape(m->serial, b1, sizeof b1), m->position, mtb_pdf_escape(m->type_name, b2, sizeof b2), b3);
+	y += mtb_pdf_text(cr, MARGIN, y, w, 9.5, false, markup, PANGO_ALIGN_LEFT) + 8;
 
 	char b4[128];
 	snprintf(markup, sizeof markup,
 		 "<b>標準器 Reference meter</b>\n%s (serial %s), 校正證書 certificate %s, 有效至 valid until %s",
-		 esc(s->reference_name, b1, sizeof b1), esc(s->reference_serial, b2, sizeof b2),
-		 esc(s->cert_number, b3, sizeof b3), esc(s->cert_valid_until, b4, sizeof b4));
-	y += text(cr, MARGIN, y, w, 9.5, false, markup, PANGO_ALIGN_LEFT) + 10;
+		 mtb_pdf_escape(s->reference_name, b1, sizeof b1), mtb_pdf_escape(s->reference_serial, b2, sizeof b2),
+		 mtb_pdf_escape(s->cert_number, b3, sizeof b3), mtb_pdf_escape(s->cert_valid_until, b4, sizeof b4));
+	y += mtb_pdf_text(cr, MARGIN, y, w, 9.5, false, markup, PANGO_ALIGN_LEFT) + 10;
 
 	/* table of points */
 	static const char *const head[] = { "測試點\nPoint", "流量 Q\n(L/h)", "標準體積 Va\n(L)", "指示體積 Vi\n(L)",
@@ -412,7 +380,7 @@ static void draw_meter_page(cairo_t *cr, const struct mtb_session_view *s, const
 	cairo_fill(cr);
 	cairo_set_source_rgb(cr, 0, 0, 0);
 	for (int c = 0; c < 8; c++) {
-		text(cr, x + 2, y + 1, colw[c] - 4, 8, true, head[c], PANGO_ALIGN_CENTER);
+		mtb_pdf_text(cr, x + 2, y + 1, colw[c] - 4, 8, true, head[c], PANGO_ALIGN_CENTER);
 		x += colw[c];
 	}
 	y += 26;
@@ -438,7 +406,7 @@ static void draw_meter_page(cairo_t *cr, const struct mtb_session_view *s, const
 		for (int c = 0; c < 8; c++) {
 			if (c == 7)
 				cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
-			text(cr, x + 2, y, colw[c] - 4, 9, c == 7, cells[c], PANGO_ALIGN_CENTER);
+			mtb_pdf_text(cr, x + 2, y, colw[c] - 4, 9, c == 7, cells[c], PANGO_ALIGN_CENTER);
 			cairo_set_source_rgb(cr, 0, 0, 0);
 			x += colw[c];
 		}
@@ -457,7 +425,7 @@ static void draw_meter_page(cairo_t *cr, const struct mtb_session_view *s, const
 	verdict_words(mtb_report_meter_verdict(m, s->rule_set), &zh, &en, rgb);
 	cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
 	snprintf(markup, sizeof markup, "判定 Verdict: %s %s", zh, en);
-	y += text(cr, MARGIN, y, w, 20, true, markup, PANGO_ALIGN_LEFT) + 8;
+	y += mtb_pdf_text(cr, MARGIN, y, w, 20, true, markup, PANGO_ALIGN_LEFT) + 8;
 	cairo_set_source_rgb(cr, 0.25, 0.25, 0.25);
 	snprintf(markup, sizeof markup,
 		 "E = (Vi − Va)/Va. Va from the reference meter corrected by its certificate and for temperature "
@@ -465,7 +433,7 @@ static void draw_meter_page(cairo_t *cr, const struct mtb_session_view *s, const
 		 "µL and ppm); U is the expanded uncertainty (k = 2); a point with U &gt; MPE/3 is invalid. "
 		 "The records of this session (samples, readings, images) are sealed in a hash-chained audit log: "
 		 "verify with <tt>meterbench audit verify</tt>.");
-	text(cr, MARGIN, y, w, 7.5, false, markup, PANGO_ALIGN_LEFT);
+	mtb_pdf_text(cr, MARGIN, y, w, 7.5, false, markup, PANGO_ALIGN_LEFT);
 	cairo_set_source_rgb(cr, 0, 0, 0);
 }
 
