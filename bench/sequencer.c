@@ -591,7 +591,21 @@ static int judge_and_commit(struct run *r, int idx, const struct mtb_plan_point 
 		 * start that interval holds the rests (no flow) and the technician's walk, so the mean
 		 * of the run itself. */
 		bool standing = manual || plan->start == MTB_START_STANDING;
-		double flow = !standing && c.flow_lph > 0 ? c.flow_lph : run_flow_lph;
+		double flow_ref_lph = !standing && c.flow_lph > 0 ? c.flow_lph : run_flow_lph;
+		/* The meter's place in the line sets its water conditions: linear between the
+		 * reference (inlet) and the outlet sensors. */
+		double frac = plan->n_meters > 1 ? (double)m / (plan->n_meters - 1) : 0.5;
+		struct mtb_water_state ref = { c.temp_ref_c, c.p_in_kpa };
+		struct mtb_water_state mut = { c.temp_ref_c + frac * (c.temp_out_c - c.temp_ref_c),
+					       c.p_in_kpa + frac * (c.p_out_kpa - c.p_in_kpa) };
+		double e_ref, u_ref;
+		mtb_reference_error_at(r->o->reference, flow_ref_lph, &e_ref, &u_ref);
+		/* The flow through this meter, as its volume is: the reference's indicated flow
+		 * corrected by its certificate (q = q_ind / (1 + E_ref)) and taken to the meter's
+		 * water state (q_mut = q_ref rho_ref / rho_mut), the same corrections as the volume
+		 * (docs/metrology.md). The zone, and so the MPE, follow this flow. */
+		double flow = flow_ref_lph / (1.0 + e_ref) * mtb_water_density_tp_kgm3(ref.temp_c, ref.p_abs_kpa) /
+			      mtb_water_density_tp_kgm3(mut.temp_c, mut.p_abs_kpa);
 		p->flow_lph = flow;
 		if (!mr.readable) {
 			/* No honest number for this meter at this point: recorded as invalid with why. */
@@ -601,14 +615,6 @@ static int judge_and_commit(struct run *r, int idx, const struct mtb_plan_point 
 			mtb_log_msg(r->o->log, MTB_LOG_WARN, TAG, "point %s meter %d: %s", pt->name, p->position, mr.why);
 		} else {
 			n_read++;
-			/* The meter's place in the line sets its water conditions: linear between the
-			 * reference (inlet) and the outlet sensors. */
-			double frac = plan->n_meters > 1 ? (double)m / (plan->n_meters - 1) : 0.5;
-			struct mtb_water_state ref = { c.temp_ref_c, c.p_in_kpa };
-			struct mtb_water_state mut = { c.temp_ref_c + frac * (c.temp_out_c - c.temp_ref_c),
-						       c.p_in_kpa + frac * (c.p_out_kpa - c.p_in_kpa) };
-			double e_ref, u_ref;
-			mtb_reference_error_at(r->o->reference, flow, &e_ref, &u_ref);
 			p->actual_ul = mtb_water_actual_volume_ul(mr.va_raw_ul, e_ref, &ref, &mut);
 			p->indicated_ul = mr.vi_ul < 0 ? 0 : mr.vi_ul;
 

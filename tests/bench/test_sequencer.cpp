@@ -202,7 +202,7 @@ TEST(Sequencer, MeasuresTheInjectedErrorsWithinTheirUncertainty)
 		ASSERT_EQ(v->meters[m].n_points, 3);
 		for (int k = 0; k < 3; k++) {
 			const struct mtb_point_view &p = v->meters[m].points[k];
-			double injected = run.bench.err(m, p.flow_lph / (1 + run.bench.ref_err)) * 1e6;
+			double injected = run.bench.err(m, p.flow_lph) * 1e6;
 			double diff = std::fabs(p.error_ppm - injected);
 			EXPECT_LE(diff, p.u_exp_ppm) << "meter " << m + 1 << " point " << p.name << ": measured " << p.error_ppm
 						     << " ppm, injected " << injected << " ppm, U " << p.u_exp_ppm;
@@ -296,7 +296,7 @@ TEST(Sequencer, AMisreadFrameAtRestIsOutvotedNotReported)
 					refused += m == 1;
 					continue;
 				}
-				double injected = run.bench.err(m, p.flow_lph / (1 + run.bench.ref_err)) * 1e6;
+				double injected = run.bench.err(m, p.flow_lph) * 1e6;
 				/* Standing start adds the ramps, where the meter's error differs: U plus 0.3 %. */
 				EXPECT_LE(std::fabs(p.error_ppm - injected), p.u_exp_ppm + 3000)
 					<< "meter " << m + 1 << " " << p.name << (mode == MTB_READING_MANUAL ? " manual" : " camera");
@@ -341,6 +341,42 @@ TEST(Sequencer, StandingStartRunsAtTheSetFlowFromRest)
 		}
 		free(v);
 	}
+}
+
+struct FlowWatch {
+	const FakeBench *bench;
+	double true_flow_lph[8] = {};
+};
+
+TEST(Sequencer, ThePointsFlowIsCorrectedByTheReferenceCertificate)
+{
+	/* A reference that reads 1 % high, and a certificate that says so: the volume is corrected,
+	 * and so must the flow be, which places the point in its zone and goes on the certificate.
+	 * The water is the same at both meters here, so the flow through the meter is the true
+	 * flow of the line. */
+	RunFixture run(2);
+	run.bench.ref_err = 0.01;
+	for (int i = 0; i < run.ref.n_points; i++)
+		run.ref.points[i].error = 0.01;
+	FlowWatch w = { &run.bench };
+	run.progress_user = &w;
+	run.progress = [](void *u, const struct mtb_run_progress *p) {
+		auto *fw = static_cast<FlowWatch *>(u);
+		if (p->state == MTB_RUN_STOP && p->point_index >= 0 && p->point_index < 8)
+			fw->true_flow_lph[p->point_index] = fw->bench->flow;
+	};
+	struct mtb_run_summary sum;
+	ASSERT_EQ(run.execute(&sum), MTB_OK) << sum.reason;
+	struct mtb_session_view *v = run.view();
+	for (int k = 0; k < 3; k++) {
+		double q = w.true_flow_lph[k];
+		ASSERT_GT(q, 0) << run.plan.points[k].name;
+		for (int m = 0; m < 2; m++)
+			EXPECT_NEAR(v->meters[m].points[k].flow_lph, q, 0.002 * q)
+				<< run.plan.points[k].name << " meter " << m + 1 << ": the reference read "
+				<< q * 1.01 << " L/h";
+	}
+	free(v);
 }
 
 struct CommitWatch {
