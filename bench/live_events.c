@@ -286,8 +286,9 @@ int mtb_live_publish_point(struct mtb_live *live, struct mtb_records *r, const c
 				name = s->meters[i].points[k].name;
 
 	for (int i = 0; i < n_rd; i++) {
-		struct mtb_reading_record x = { rd[i].position, rd[i].phase, rd[i].t_mono_us, rd[i].volume_ul,
-						rd[i].confidence, rd[i].image_sha256 };
+		struct mtb_reading_record x = { .position = rd[i].position, .phase = rd[i].phase,
+						.t_mono_us = rd[i].t_mono_us, .volume_ul = rd[i].volume_ul,
+						.confidence = rd[i].confidence, .image_sha256 = rd[i].image_sha256 };
 		emit(live, mtb_live_json_reading(point_index, name, &x));
 	}
 

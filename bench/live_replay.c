@@ -240,8 +240,9 @@ int mtb_live_replay_point(struct mtb_records *r, const struct mtb_session_view *
 			push_state(&st, t, want, &base);
 			shown = want;
 		}
-		struct mtb_reading_record x = { rd[k].position, rd[k].phase, rd[k].t_mono_us, rd[k].volume_ul,
-						rd[k].confidence, rd[k].image_sha256 };
+		struct mtb_reading_record x = { .position = rd[k].position, .phase = rd[k].phase,
+						.t_mono_us = rd[k].t_mono_us, .volume_ul = rd[k].volume_ul,
+						.confidence = rd[k].confidence, .image_sha256 = rd[k].image_sha256 };
 		push_event(&st, t, mtb_live_json_reading(point_index, base.point_name, &x));
 		/* The image the reading was made from, right after it: the pair is shown together. */
 		struct mtb_live_step *f = rd[k].image_sha256[0] ? push(&st, MTB_LIVE_STEP_FRAME, t) : NULL;

@@ -476,6 +476,7 @@ int mtb_records_session_begin(struct mtb_records *r, const struct mtb_session_in
 	return finish_tx(r, rc, eb);
 }
 
+/* In whatever transaction is open (none: its own). */
 int mtb_records_evidence_put(struct mtb_records *r, const void *data, size_t len, const char *mime,
 			     char sha256_hex[65], struct mtb_errbuf *eb)
 {
@@ -552,6 +553,16 @@ static int insert_point_rows(struct mtb_records *r, const char *sid, int idx, co
 		STEP_OR_FAIL(st, "sample");
 	}
 	for (int i = 0; i < n_rd; i++) {
+		/* The image first, in this transaction: a reading never names an image that is not
+		 * stored, and a point lost to a crash leaves no image behind either. */
+		char sha[65];
+		const char *image_sha256 = rd[i].image_sha256;
+		if (!image_sha256 && rd[i].image && rd[i].image_len) {
+			int rc = mtb_records_evidence_put(r, rd[i].image, rd[i].image_len, rd[i].image_mime, sha, eb);
+			if (rc != MTB_OK)
+				return rc;
+			image_sha256 = sha;
+		}
 		if (sqlite3_prepare_v2(r->db, "INSERT INTO readings (session_id, point_index, seq, position, phase, t_mono_us,"
 					      " volume_ul, confidence, image_sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)", -1,
 				       &st, NULL) != SQLITE_OK)
@@ -564,7 +575,7 @@ static int insert_point_rows(struct mtb_records *r, const char *sid, int idx, co
 		sqlite3_bind_int64(st, 6, rd[i].t_mono_us);
 		sqlite3_bind_int64(st, 7, rd[i].volume_ul);
 		sqlite3_bind_double(st, 8, rd[i].confidence);
-		bind_text(st, 9, rd[i].image_sha256);
+		bind_text(st, 9, image_sha256);
 		STEP_OR_FAIL(st, "reading");
 	}
 	return MTB_OK;

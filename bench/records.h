@@ -65,6 +65,10 @@ struct mtb_reading_record {         /* one dial reading of one meter */
 	int64_t volume_ul;
 	double confidence;
 	const char *image_sha256;       /* evidence image, stored with mtb_records_evidence_put; or NULL */
+	const void *image;              /* or the image itself, stored as evidence in the point's own
+					 * transaction (image_sha256 then NULL); NULL: none */
+	size_t image_len;
+	const char *image_mime;         /* "image/jpeg" ... */
 };
 
 struct mtb_point_record {           /* the result of one test point for one meter */

@@ -569,7 +569,6 @@ static int judge_and_commit(struct run *r, int idx, const struct mtb_plan_point 
 	struct mtb_point_record rec[MTB_PLAN_MAX_METERS];
 	static char budgets[MTB_PLAN_MAX_METERS][1024], corrs[MTB_PLAN_MAX_METERS][512];
 	struct mtb_reading_record rd[MTB_PLAN_MAX_METERS * 2 * MAX_FRAMES];
-	char shas[MTB_PLAN_MAX_METERS * 2 * MAX_FRAMES][65];
 	int n_rd = 0, n_read = 0;
 	memset(rec, 0, sizeof rec);
 
@@ -675,12 +674,9 @@ static int judge_and_commit(struct run *r, int idx, const struct mtb_plan_point 
 				x->volume_ul = o->ok ? o->volume_ul : -1;
 				x->confidence = o->ok ? o->confidence : 0;
 				x->image_sha256 = NULL;
-				if (o->jpeg && o->jpeg_len) {
-					if (mtb_records_evidence_put(r->o->records, o->jpeg, o->jpeg_len, "image/jpeg", shas[n_rd],
-								     r->eb) != MTB_OK)
-						return fail(r, MTB_ERR_IO, "evidence image cannot be stored: %s", r->eb->msg);
-					x->image_sha256 = shas[n_rd];
-				}
+				x->image = o->jpeg_len ? o->jpeg : NULL;
+				x->image_len = o->jpeg_len;
+				x->image_mime = "image/jpeg";
 				n_rd++;
 			}
 		}

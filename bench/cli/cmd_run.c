@@ -94,8 +94,10 @@ static int read_dial_live(void *user, int position, struct mtb_dial_obs *out)
 	/* The reading and its frame go out together, as they are made (a refused frame as "no
 	 * reading"); the committed point sends its readings again with their evidence digests. */
 	if (rc == MTB_OK || out->jpeg) {
-		struct mtb_reading_record x = { position, t->now.state == MTB_RUN_START ? "start" : "end", out->t_us,
-						out->ok ? out->volume_ul : -1, out->ok ? out->confidence : 0, NULL };
+		struct mtb_reading_record x = { .position = position,
+						.phase = t->now.state == MTB_RUN_START ? "start" : "end",
+						.t_mono_us = out->t_us, .volume_ul = out->ok ? out->volume_ul : -1,
+						.confidence = out->ok ? out->confidence : 0 };
 		char *ev = mtb_live_json_reading(t->now.point_index, t->point_name, &x);
 		if (ev)
 			mtb_live_event(t->live, ev);

@@ -578,7 +578,11 @@ TEST(Live, EventsFromTheRunsData)
 	EXPECT_NE(js.find("\"meters\":[{\"position\":1,\"serial\":\"TW-13-0042117\",\"verdict\":\"fail\"}]"), std::string::npos) << js;
 	EXPECT_NE(js.find("\"bench_time_s\":296.5"), std::string::npos) << js;
 	free(j);
-	struct mtb_reading_record r = { 1, "end", 42, -1, 0, nullptr };
+	struct mtb_reading_record r = {};
+	r.position = 1;
+	r.phase = "end";
+	r.t_mono_us = 42;
+	r.volume_ul = -1;
 	j = mtb_live_json_reading(1, "Q2", &r);
 	js = j;
 	EXPECT_NE(js.find("\"volume_l\":null"), std::string::npos) << js;

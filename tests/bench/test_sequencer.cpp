@@ -6,6 +6,7 @@
 #include "bench/sequencer.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <cmath>
@@ -34,6 +35,8 @@ struct FakeBench {
 	int scatter_position = 0;                 /* a meter whose frames each read scatter_ul x (frames before) high */
 	int64_t scatter_ul = 0;
 	int scatter_frames = 0;
+	bool images = false;                      /* each frame comes with its (made-up) image */
+	int frames_taken = 0;
 	int fail_reference_after = -1;            /* reference reads fail after this many */
 	int ref_reads = 0;
 	bool safe = false;
@@ -109,6 +112,13 @@ const struct mtb_bench_io_ops FAKE_OPS = {
 				out[i].volume_ul += b->scatter_ul * b->scatter_frames++;
 			out[i].confidence = 0.99;
 			out[i].resolution_l = b->resolution_l;
+			if (b->images) {
+				char img[64];
+				int len = snprintf(img, sizeof img, "frame %d of meter %d", b->frames_taken++, pos[i]);
+				out[i].jpeg = static_cast<unsigned char *>(malloc((size_t)len));
+				memcpy(out[i].jpeg, img, (size_t)len);
+				out[i].jpeg_len = (size_t)len;
+			}
 		}
 		return (int)MTB_OK;
 	},
@@ -377,6 +387,59 @@ TEST(Sequencer, ThePointsFlowIsCorrectedByTheReferenceCertificate)
 				<< q * 1.01 << " L/h";
 	}
 	free(v);
+}
+
+struct EndAtJudge {
+	struct mtb_records *rec;
+	const char *sid;
+	int point;
+};
+
+static int evidence_count(const std::string &db)
+{
+	sqlite3 *h = nullptr;
+	int n = -1;
+	if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+		sqlite3_stmt *st = nullptr;
+		if (sqlite3_prepare_v2(h, "SELECT count(*) FROM evidence", -1, &st, nullptr) == SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(h);
+	return n;
+}
+
+TEST(Sequencer, EvidenceImagesAreStoredWithTheirPointOrNotAtAll)
+{
+	/* Point 0 is recorded with its frames' images; point 1 cannot be recorded (the session was
+	 * closed under it): none of its images may be left in the records, named by nothing. */
+	RunFixture run(2);
+	run.bench.images = true;
+	EndAtJudge w = { run.rec, run.sid, 1 };
+	run.progress_user = &w;
+	run.progress = [](void *u, const struct mtb_run_progress *p) {
+		auto *e = static_cast<EndAtJudge *>(u);
+		struct mtb_errbuf eb = {};
+		if (p->state == MTB_RUN_JUDGE && p->point_index == e->point) {
+			EXPECT_EQ(mtb_records_session_finish(e->rec, e->sid, "aborted", 0, &eb), MTB_OK) << eb.msg;
+		}
+	};
+	struct mtb_run_summary sum;
+	EXPECT_NE(run.execute(&sum), MTB_OK);
+	EXPECT_EQ(sum.points_done, 1);
+	struct mtb_reading_view *rv = nullptr;
+	int n = 0;
+	struct mtb_errbuf eb = {};
+	ASSERT_EQ(mtb_records_readings_list(run.rec, run.sid, -1, &rv, &n, &eb), MTB_OK) << eb.msg;
+	ASSERT_GT(n, 0);
+	for (int i = 0; i < n; i++) {
+		EXPECT_EQ(rv[i].point_index, 0);
+		EXPECT_EQ(std::strlen(rv[i].image_sha256), 64u) << "reading " << i << " has no image";
+	}
+	free(rv);
+	/* Every frame's image differs, so one stored image per recorded reading, and no more. */
+	EXPECT_EQ(evidence_count(run.db), n);
 }
 
 struct CommitWatch {
