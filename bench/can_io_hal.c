@@ -143,8 +143,22 @@ static void io_run_done(void *ctx, int run_index, const struct mtb_can_run *run)
 		h->o.on_run(h->o.user, run_index, run);
 }
 
+static void io_tared(void *ctx, int64_t dry_mg)
+{
+	struct mtb_can_io_hal *h = H(ctx);
+	if (h->o.on_tare)
+		h->o.on_tare(h->o.user, dry_mg);
+}
+
+static void io_state(void *ctx, int state, int run_index)
+{
+	struct mtb_can_io_hal *h = H(ctx);
+	if (h->o.on_state)
+		h->o.on_state(h->o.user, io_now(ctx), state, run_index);
+}
+
 static const struct mtb_can_io_ops OPS = {
-	io_now, io_wait, io_fill, io_drain, io_balance, io_conditions, io_meniscus, io_safe, io_run_done,
+	io_now, io_wait, io_fill, io_drain, io_balance, io_conditions, io_meniscus, io_safe, io_run_done, io_tared, io_state,
 };
 
 struct mtb_can_io mtb_can_io_hal_port(struct mtb_can_io_hal *h)

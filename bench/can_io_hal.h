@@ -35,6 +35,10 @@ struct mtb_can_io_hal_opts {
 	void (*on_meniscus)(void *user, int64_t t_us, struct mtb_meniscus_obs *m, const unsigned char *png, size_t len);
 	/* A run is complete (bench/can_procedure.h run_done). */
 	void (*on_run)(void *user, int run_index, const struct mtb_can_run *run);
+	/* The dry vessel weighed before the first fill (bench/can_procedure.h tared); may be NULL. */
+	void (*on_tare)(void *user, int64_t dry_mg);
+	/* The procedure enters a state (bench/can_procedure.h state_changed); may be NULL. */
+	void (*on_state)(void *user, int64_t t_us, int state, int run_index);
 	void *user;
 };
 

@@ -26,7 +26,8 @@ void mtb_can_plan_defaults(struct mtb_can_plan *p)
 
 const char *mtb_can_state_name(enum mtb_can_state s)
 {
-	static const char *const names[] = { "idle", "wet", "weigh-empty", "fill", "settle", "read", "deliver", "done", "aborted" };
+	static const char *const names[] = { "idle", "wet", "weigh-empty", "fill", "settle", "read", "deliver", "done", "aborted",
+					     "recover" };
 	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
 }
 
@@ -37,6 +38,14 @@ struct ctx {
 	struct mtb_can_result *res;
 	enum mtb_can_state state;
 };
+
+/* The procedure enters a state (for run run_index); the port's observer hears of it. */
+static void enter(struct ctx *c, enum mtb_can_state s, int run_index)
+{
+	c->state = s;
+	if (c->io->ops->state_changed)
+		c->io->ops->state_changed(c->io->ctx, (int)s, run_index);
+}
 
 static int abort_run(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int abort_run(struct ctx *c, const char *fmt, ...)
@@ -183,8 +192,10 @@ static int fill_to_nominal(struct ctx *c, int64_t empty_mg)
 	return MTB_OK;
 }
 
-/* Empties the vessel and lets it drain for the drain time after the stream stops. */
-static int deliver(struct ctx *c)
+/* Empties the vessel and lets it drain for the drain time after the stream stops. Recovering
+ * (a resumed session), the vessel may have been overfilled while nobody watched: a balance in
+ * overload is then waited out while the water runs off, not taken for a silent one. */
+static int deliver_from(struct ctx *c, bool recovering)
 {
 	const struct mtb_can_io_ops *o = c->io->ops;
 	double vol_l = (double)mtb_vessel_nominal_line_ul(c->v) / 1e6;
@@ -203,8 +214,8 @@ static int deliver(struct ctx *c)
 		int rc = o->read_balance(c->io->ctx, &b);
 		if (rc == MTB_OK && prev - b.mass_mg < drops_mg)
 			break;
-		if (rc == MTB_OK) {
-			prev = b.mass_mg;
+		if (rc == MTB_OK || (recovering && rc == MTB_ERR_RANGE)) {
+			prev = rc == MTB_OK ? b.mass_mg : INT64_MAX;
 			last_ok = o->now_us(c->io->ctx);
 		} else if (o->now_us(c->io->ctx) - last_ok >= silent_limit) {
 			return abort_run(c, rc == MTB_ERR_TIMEOUT ? "balance silent for %.0f s while emptying"
@@ -220,11 +231,21 @@ static int deliver(struct ctx *c)
 	return MTB_OK;
 }
 
+static int deliver(struct ctx *c) { return deliver_from(c, false); }
+
 int mtb_can_procedure_run(const struct mtb_vessel *v, const struct mtb_can_plan *plan, struct mtb_can_io *io,
 			  struct mtb_can_result *res)
 {
+	return mtb_can_procedure_resume(v, plan, io, NULL, res);
+}
+
+int mtb_can_procedure_resume(const struct mtb_vessel *v, const struct mtb_can_plan *plan, struct mtb_can_io *io,
+			     const struct mtb_can_resume *from, struct mtb_can_result *res)
+{
 	if (!v || !plan || !io || !io->ops || !res || plan->runs < 1 || plan->runs > MTB_CAN_MAX_RUNS ||
 	    !(plan->fill_flow_lps > 0) || !(plan->poll_s > 0) || !(plan->stable_timeout_s > 0) || plan->meniscus_tries < 1)
+		return MTB_ERR_ARG;
+	if (from && (from->n_runs < 0 || from->n_runs > plan->runs || (from->n_runs > 0 && !from->runs)))
 		return MTB_ERR_ARG;
 	memset(res, 0, sizeof *res);
 	struct ctx c = { v, plan, io, res, MTB_CAN_IDLE };
@@ -232,26 +253,55 @@ int mtb_can_procedure_run(const struct mtb_vessel *v, const struct mtb_can_plan 
 	int64_t t_start = o->now_us(io->ctx);
 	bool deliver_v = v->delivery == MTB_VESSEL_TO_DELIVER;
 	int64_t empty_mg = 0;
+	int first = from ? from->n_runs : 0;
+	for (int i = 0; i < first; i++) {
+		res->runs[i] = from->runs[i];
+		if (from->evidence_sha256)
+			snprintf(res->evidence_sha256[i], sizeof res->evidence_sha256[i], "%s", from->evidence_sha256[i]);
+	}
+	res->n_runs = first;
+	if (first == plan->runs)   /* interrupted after its last run was recorded: the series is due */
+		goto series;
 
-	if (deliver_v) {
+	if (from) {
+		/* whatever the interruption left: valves closed, the vessel emptied and drained */
+		enter(&c, MTB_CAN_RECOVER, first);
+		if (o->safe_state(io->ctx) != MTB_OK) {
+			abort_run(&c, "valves could not be closed");
+			goto out;
+		}
+		if (deliver_from(&c, true) != MTB_OK)
+			goto out;
+	}
+	if (deliver_v && first == 0) {
 		/* wet: fill to the line, empty, drain -- the film left is part of every I_E after */
-		c.state = MTB_CAN_WET;
+		enter(&c, MTB_CAN_WET, 0);
 		int64_t m;
 		if (stable_mass(&c, &m) != MTB_OK || fill_to_nominal(&c, m) != MTB_OK || deliver(&c) != MTB_OK)
 			goto out;
 	}
-	c.state = MTB_CAN_WEIGH_EMPTY;
-	if (stable_mass(&c, &empty_mg) != MTB_OK)
+	enter(&c, MTB_CAN_WEIGH_EMPTY, first);
+	int64_t weighed_mg;
+	if (stable_mass(&c, &weighed_mg) != MTB_OK)
 		goto out;
-	int64_t fill_base_mg = empty_mg;
-	for (int i = 0; i < plan->runs; i++) {
+	/* to deliver: the drained vessel is the fill's base (each run weighs its own I_E after
+	 * delivery); to contain: I_E is the dry vessel, weighed before the first fill */
+	empty_mg = weighed_mg;
+	if (!deliver_v && first > 0)
+		empty_mg = from->runs[0].empty_mg;
+	else if (!deliver_v && from && from->have_dry)
+		empty_mg = from->dry_mg;
+	else if (!deliver_v && o->tared)
+		o->tared(io->ctx, empty_mg);
+	int64_t fill_base_mg = weighed_mg;
+	for (int i = first; i < plan->runs; i++) {
 		struct mtb_can_run *run = &res->runs[i];
-		c.state = MTB_CAN_FILL;
+		enter(&c, MTB_CAN_FILL, i);
 		if (fill_to_nominal(&c, deliver_v ? empty_mg : fill_base_mg) != MTB_OK)
 			goto out;
-		c.state = MTB_CAN_SETTLE;
+		enter(&c, MTB_CAN_SETTLE, i);
 		o->wait_us(io->ctx, (int64_t)(plan->settle_s * 1e6));
-		c.state = MTB_CAN_READ;
+		enter(&c, MTB_CAN_READ, i);
 		if (stable_mass(&c, &run->full_mg) != MTB_OK)
 			goto out;
 		struct mtb_meniscus_obs m = { 0 };
@@ -278,10 +328,10 @@ int mtb_can_procedure_run(const struct mtb_vessel *v, const struct mtb_can_plan 
 		run->rh_pct = cond.rh_pct;
 		if (deliver_v) {
 			/* to deliver: what left the vessel counts, so I_E is the drained vessel after */
-			c.state = MTB_CAN_DELIVER;
+			enter(&c, MTB_CAN_DELIVER, i);
 			if (deliver(&c) != MTB_OK)
 				goto out;
-			c.state = MTB_CAN_WEIGH_EMPTY;
+			enter(&c, MTB_CAN_WEIGH_EMPTY, i);
 			if (stable_mass(&c, &empty_mg) != MTB_OK)
 				goto out;
 			run->empty_mg = empty_mg;
@@ -295,16 +345,17 @@ int mtb_can_procedure_run(const struct mtb_vessel *v, const struct mtb_can_plan 
 			/* to contain: empty before the next fill. The film left on the walls is part of
 			 * what the vessel contains at the next fill, so I_E stays the dry vessel's weight
 			 * from the start; the fill target only uses the wetted weight. */
-			c.state = MTB_CAN_DELIVER;
+			enter(&c, MTB_CAN_DELIVER, i);
 			if (deliver(&c) != MTB_OK)
 				goto out;
-			c.state = MTB_CAN_WEIGH_EMPTY;
+			enter(&c, MTB_CAN_WEIGH_EMPTY, i);
 			int64_t wetted_mg;
 			if (stable_mass(&c, &wetted_mg) != MTB_OK)
 				goto out;
 			fill_base_mg = wetted_mg;
 		}
 	}
+series:
 	res->bench_time_us = o->now_us(io->ctx) - t_start;
 	{
 		struct mtb_errbuf eb = { { 0 } };

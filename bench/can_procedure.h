@@ -54,6 +54,12 @@ struct mtb_can_io_ops {
 	/* Optional (NULL: none): a run is complete (full and empty weighed, meniscus and conditions
 	 * read) -- where a caller commits it to its records before the next run starts. */
 	void (*run_done)(void *ctx, int run_index, const struct mtb_can_run *run);
+	/* Optional: the dry vessel (to contain) was weighed before its first fill -- its I_E for
+	 * every run, which a caller seals in its records so that a resumed session keeps it. */
+	void (*tared)(void *ctx, int64_t dry_mg);
+	/* Optional: the procedure enters state (an enum mtb_can_state) for run run_index (0-based;
+	 * the run about to be done while recovering, wetting, or weighing before it). */
+	void (*state_changed)(void *ctx, int state, int run_index);
 };
 
 struct mtb_can_io {
@@ -86,6 +92,7 @@ void mtb_can_plan_defaults(struct mtb_can_plan *p);
 enum mtb_can_state {
 	MTB_CAN_IDLE = 0, MTB_CAN_WET, MTB_CAN_WEIGH_EMPTY, MTB_CAN_FILL, MTB_CAN_SETTLE, MTB_CAN_READ,
 	MTB_CAN_DELIVER, MTB_CAN_DONE, MTB_CAN_ABORTED,
+	MTB_CAN_RECOVER,   /* a resumed session: valves closed, the vessel emptied and drained */
 };
 const char *mtb_can_state_name(enum mtb_can_state s);
 
@@ -105,6 +112,28 @@ struct mtb_can_result {
  * bad arguments. */
 int mtb_can_procedure_run(const struct mtb_vessel *v, const struct mtb_can_plan *plan, struct mtb_can_io *io,
 			  struct mtb_can_result *res);
+
+/* Where a resumed session stands (bench/cli/cmd_run_can.c, from the records): the runs
+ * already recorded, which stay as they are, and for a vessel to contain the dry weight sealed
+ * before the first fill. */
+struct mtb_can_resume {
+	int n_runs;                            /* 0 ... plan->runs - 1 */
+	const struct mtb_can_run *runs;        /* n_runs of them */
+	const char (*evidence_sha256)[65];     /* the neck frame of each, or NULL */
+	bool have_dry;                         /* to contain: dry_mg was recorded */
+	int64_t dry_mg;
+};
+
+/* Carries on an interrupted session: the vessel is first brought to a safe state whatever the
+ * interruption left (state "recover": both valves closed, then the drain opened until the
+ * stream breaks into drops -- a balance in overload from an overfilled vessel is waited out --
+ * and the vessel's drain time), then weighed anew, and the runs from `from->n_runs` on are done
+ * as in mtb_can_procedure_run; a to-deliver vessel with no run recorded is wetted again. The
+ * recorded runs are copied into res->runs and the series is computed over all of them.
+ * To contain with no run recorded: the recorded dry weight is I_E; without one, the vessel was
+ * never filled (the dry weight is sealed before the first fill) and is weighed dry again. */
+int mtb_can_procedure_resume(const struct mtb_vessel *v, const struct mtb_can_plan *plan, struct mtb_can_io *io,
+			     const struct mtb_can_resume *from, struct mtb_can_result *res);
 
 #ifdef __cplusplus
 }

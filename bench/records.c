@@ -219,25 +219,57 @@ static int canon_point_all(struct mtb_records *r, const char *sid, int idx, stru
 	return t->failed ? MTB_ERR_NOMEM : MTB_OK;
 }
 
-/* The canonical text of a can run (its row when it completed, then every balance reply and
- * neck frame committed with it), derived from the tables like canon_point_all. */
-static int canon_can_run(struct mtb_records *r, const char *sid, int idx, struct text *t)
+/* Which observations of a can run an audit entry sealed: the rows of that run whose seq lies in
+ * [b0, b1) (balance) and [m0, m1) (meniscus). An interrupted attempt at a run and the attempt
+ * that completes it are sealed separately, each with its own rows; entries written before runs
+ * could be resumed sealed every row of the run (all). */
+struct can_rows {
+	bool all;
+	int b0, b1, m0, m1;
+};
+
+/* The range an entry's payload states on its first line ("can-run SID IDX balance=B0-B1
+ * meniscus=M0-M1"); none stated: every row of the run. The payload is sealed by the chain, so
+ * the range it names is the range that was sealed. */
+static struct can_rows can_rows_of(const char *payload)
+{
+	struct can_rows k = { .all = true };
+	const char *nl = payload ? strchr(payload, '\n') : NULL;
+	const char *b = payload ? strstr(payload, " balance=") : NULL;
+	if (b && (!nl || b < nl) && sscanf(b, " balance=%d-%d meniscus=%d-%d", &k.b0, &k.b1, &k.m0, &k.m1) == 4)
+		k.all = false;
+	return k;
+}
+
+/* The canonical text of a can run (kind "can-run": its row, then every balance reply and neck
+ * frame committed with it; "can-attempt": the observations of an attempt that did not complete
+ * the run, no row), derived from the tables like canon_point_all. */
+static int canon_can_run(struct mtb_records *r, const char *sid, int idx, const char *kind, struct can_rows k,
+			 struct text *t)
 {
 	static const char *const Q[] = {
 		"SELECT full_mg, empty_mg, level_div, water_c, air_c, p_hpa, rh_pct FROM can_runs"
 		" WHERE session_id=?1 AND run_index=?2",
 		"SELECT seq, t_mono_us, rc, mass_mg, stable FROM balance_readings"
-		" WHERE session_id=?1 AND run_index=?2 ORDER BY seq",
+		" WHERE session_id=?1 AND run_index=?2 AND seq >= ?3 AND seq < ?4 ORDER BY seq",
 		"SELECT seq, t_mono_us, ok, level_div, confidence, reason, image_sha256 FROM meniscus_readings"
-		" WHERE session_id=?1 AND run_index=?2 ORDER BY seq",
+		" WHERE session_id=?1 AND run_index=?2 AND seq >= ?3 AND seq < ?4 ORDER BY seq",
 	};
-	text_add(t, "can-run %s %d\n", sid, idx);
-	for (int q = 0; q < 3; q++) {
+	bool attempt = strcmp(kind, "can-attempt") == 0;
+	if (k.all)
+		text_add(t, "%s %s %d\n", kind, sid, idx);
+	else
+		text_add(t, "%s %s %d balance=%d-%d meniscus=%d-%d\n", kind, sid, idx, k.b0, k.b1, k.m0, k.m1);
+	for (int q = attempt ? 1 : 0; q < 3; q++) {
 		sqlite3_stmt *st;
 		if (sqlite3_prepare_v2(r->db, Q[q], -1, &st, NULL) != SQLITE_OK)
 			return MTB_ERR_IO;
 		sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 2, idx);
+		if (q > 0) {
+			sqlite3_bind_int(st, 3, k.all ? INT32_MIN : q == 1 ? k.b0 : k.m0);
+			sqlite3_bind_int(st, 4, k.all ? INT32_MAX : q == 1 ? k.b1 : k.m1);
+		}
 		int rc;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			if (q == 0)
@@ -646,7 +678,7 @@ static int count_where(struct mtb_records *r, const char *sql, const char *sid, 
 
 static int insert_can_rows(struct mtb_records *r, const char *sid, int idx, const struct mtb_can_run_record *run,
 			   const struct mtb_can_balance_record *b, int nb, const struct mtb_can_meniscus_record *m, int nm,
-			   struct mtb_errbuf *eb)
+			   int b0, int m0, struct mtb_errbuf *eb)
 {
 	sqlite3_stmt *st;
 	if (run) {
@@ -672,7 +704,7 @@ static int insert_can_rows(struct mtb_records *r, const char *sid, int idx, cons
 		sqlite3_reset(st);
 		bind_text(st, 1, sid);
 		sqlite3_bind_int(st, 2, idx);
-		sqlite3_bind_int(st, 3, i);
+		sqlite3_bind_int(st, 3, b0 + i);
 		sqlite3_bind_int64(st, 4, b[i].t_mono_us);
 		sqlite3_bind_int(st, 5, b[i].rc);
 		sqlite3_bind_int64(st, 6, b[i].mass_mg);
@@ -690,7 +722,7 @@ static int insert_can_rows(struct mtb_records *r, const char *sid, int idx, cons
 		sqlite3_reset(st);
 		bind_text(st, 1, sid);
 		sqlite3_bind_int(st, 2, idx);
-		sqlite3_bind_int(st, 3, i);
+		sqlite3_bind_int(st, 3, m0 + i);
 		sqlite3_bind_int64(st, 4, m[i].t_mono_us);
 		sqlite3_bind_int(st, 5, m[i].ok ? 1 : 0);
 		if (m[i].ok)
@@ -728,13 +760,24 @@ int mtb_records_can_run_commit(struct mtb_records *r, const char *sid, int run_i
 		else if (n)
 			rc = mtb_errbuf_set(eb, MTB_ERR_STATE, "records: session %s already has run %d", sid, run_index);
 	}
+	/* the rows continue after those of earlier attempts at the same run */
+	struct can_rows k = { 0 };
+	if (rc == MTB_OK &&
+	    (count_where(r, "SELECT COALESCE(MAX(seq) + 1, 0) FROM balance_readings WHERE session_id=?1 AND run_index=?2",
+			 sid, run_index, &k.b0) != MTB_OK ||
+	     count_where(r, "SELECT COALESCE(MAX(seq) + 1, 0) FROM meniscus_readings WHERE session_id=?1 AND run_index=?2",
+			 sid, run_index, &k.m0) != MTB_OK))
+		rc = db_err(r, eb, "can run");
+	k.b1 = k.b0 + n_balance;
+	k.m1 = k.m0 + n_meniscus;
 	if (rc == MTB_OK)
-		rc = insert_can_rows(r, sid, run_index, run, balance, n_balance, meniscus, n_meniscus, eb);
+		rc = insert_can_rows(r, sid, run_index, run, balance, n_balance, meniscus, n_meniscus, k.b0, k.m0, eb);
 	if (rc == MTB_OK) {
+		const char *kind = run ? "can-run" : "can-attempt";
 		struct text t = { 0 };
-		rc = canon_can_run(r, sid, run_index, &t);
+		rc = canon_can_run(r, sid, run_index, kind, k, &t);
 		if (rc == MTB_OK)
-			rc = audit_append(r, sid, "can-run", run_index, t.s ? t.s : "", eb);
+			rc = audit_append(r, sid, kind, run_index, t.s ? t.s : "", eb);
 		else
 			mtb_errbuf_set(eb, rc, "records: cannot read back can run %d", run_index);
 		free(t.s);
@@ -779,6 +822,20 @@ int mtb_records_can_result_commit(struct mtb_records *r, const char *sid, const 
 		else
 			mtb_errbuf_set(eb, rc, "records: cannot read back the can result");
 		free(t.s);
+	}
+	return finish_tx(r, rc, eb);
+}
+
+int mtb_records_can_tare(struct mtb_records *r, const char *sid, int64_t dry_mg, struct mtb_errbuf *eb)
+{
+	int rc = begin(r, eb);
+	if (rc != MTB_OK)
+		return rc;
+	rc = running(r, sid, eb);
+	if (rc == MTB_OK) {
+		char payload[64];
+		snprintf(payload, sizeof payload, "dry_mg=%lld\n", (long long)dry_mg);
+		rc = audit_append(r, sid, "can-tare", -1, payload, eb);
 	}
 	return finish_tx(r, rc, eb);
 }
@@ -867,9 +924,14 @@ int mtb_records_session_resume(struct mtb_records *r, const char *sid, struct mt
 		done = mtb_records_points_done(r, sid, eb);
 		rc = done < 0 ? done : MTB_OK;
 	}
+	int can_runs = 0;
+	if (rc == MTB_OK && count_where(r, "SELECT COUNT(*) FROM can_runs WHERE session_id=?1 AND ?2=?2", sid, 0, &can_runs) != MTB_OK)
+		rc = db_err(r, eb, "resume");
 	if (rc == MTB_OK) {
-		char payload[64];
-		snprintf(payload, sizeof payload, "from_status=%s\npoints_done=%d\n", status, done);
+		char payload[96];
+		int n = snprintf(payload, sizeof payload, "from_status=%s\npoints_done=%d\n", status, done);
+		if (can_runs > 0)   /* a can session: the runs it carries on after */
+			snprintf(payload + n, sizeof payload - (size_t)n, "can_runs_done=%d\n", can_runs);
 		rc = audit_append(r, sid, "session-resume", -1, payload, eb);
 	}
 	rc = finish_tx(r, rc, eb);
@@ -927,8 +989,8 @@ int mtb_records_audit_verify(struct mtb_records *r, struct mtb_audit_report *rep
 		if (kind && strcmp(kind, "point") == 0) {
 			crc = canon_point_all(r, sid, sqlite3_column_int(st, 3), &t);
 			rep->points++;
-		} else if (kind && strcmp(kind, "can-run") == 0) {
-			crc = canon_can_run(r, sid, sqlite3_column_int(st, 3), &t);
+		} else if (kind && (strcmp(kind, "can-run") == 0 || strcmp(kind, "can-attempt") == 0)) {
+			crc = canon_can_run(r, sid, sqlite3_column_int(st, 3), kind, can_rows_of(payload), &t);
 			rep->can_records++;
 		} else if (kind && strcmp(kind, "can-result") == 0) {
 			crc = canon_can_result(r, sid, &t);
@@ -1285,6 +1347,21 @@ int mtb_records_can_load(struct mtb_records *r, const char *sid, struct mtb_can_
 		sqlite3_finalize(st);
 	} else if (rc == MTB_OK) {
 		rc = db_err(r, eb, "meniscus readings");
+	}
+
+	/* the dry vessel's weight, sealed in the audit log before the first fill (to contain) */
+	if (rc == MTB_OK && sqlite3_prepare_v2(r->db, "SELECT payload FROM audit WHERE session_id=?1 AND kind='can-tare'"
+						      " ORDER BY seq LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+		long long dry;
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) &&
+		    sscanf((const char *)sqlite3_column_text(st, 0), "dry_mg=%lld", &dry) == 1) {
+			v->have_dry = 1;
+			v->dry_mg = dry;
+		}
+		sqlite3_finalize(st);
+	} else if (rc == MTB_OK) {
+		rc = db_err(r, eb, "can tare");
 	}
 
 	if (rc == MTB_OK && sqlite3_prepare_v2(r->db, "SELECT budget_json FROM can_results WHERE session_id=?1", -1, &st,

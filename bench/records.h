@@ -240,13 +240,21 @@ struct mtb_can_result_record {      /* the series */
 	const char *budget_json;
 };
 
-/* Commits run `run_index` (run NULL: the observations of a run that did not complete) with its
- * observations and one audit entry, atomically. MTB_ERR_STATE when the session is not running
- * or that run is already recorded. */
+/* Commits run `run_index` (run NULL: the observations of an attempt that did not complete it)
+ * with its observations and one audit entry ("can-run", or "can-attempt" without a run),
+ * atomically. The observations' sequence numbers continue after those of earlier attempts at the
+ * same run (a resumed session redoes the run an abort interrupted), and each entry names the
+ * range it seals. MTB_ERR_STATE when the session is not running or that run is already
+ * recorded. */
 int mtb_records_can_run_commit(struct mtb_records *r, const char *session_id, int run_index,
 			       const struct mtb_can_run_record *run, const struct mtb_can_balance_record *balance,
 			       int n_balance, const struct mtb_can_meniscus_record *meniscus, int n_meniscus,
 			       struct mtb_errbuf *eb);
+
+/* Seals the dry vessel's weight (a to-contain vessel, weighed before its first fill) in the audit
+ * log (entry "can-tare"), so that a session interrupted before its first run completed keeps
+ * its I_E when resumed. */
+int mtb_records_can_tare(struct mtb_records *r, const char *session_id, int64_t dry_mg, struct mtb_errbuf *eb);
 
 /* Commits the series' result (once per session). */
 int mtb_records_can_result_commit(struct mtb_records *r, const char *session_id,
@@ -270,6 +278,8 @@ struct mtb_can_view {
 	struct mtb_can_run_record runs[MTB_VIEW_MAX_CAN_RUNS];
 	char evidence_sha256[MTB_VIEW_MAX_CAN_RUNS][65];   /* "" when the frame was not kept */
 	char *result_json;
+	int have_dry;               /* a "can-tare" entry: the dry vessel's weight before the first fill */
+	int64_t dry_mg;
 };
 
 /* MTB_ERR_NOTFOUND for an unknown session; MTB_ERR_PROTO when the runs are not 0..n-1. */

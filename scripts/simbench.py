@@ -38,10 +38,15 @@ class Sim:
             raise RuntimeError("simulator did not start: " + open(self.err_path).read().strip())
         ready = json.loads(line)
         self.modbus, self.http = ready["modbus_tcp"], ready["http"]
-        self.n_meters = ready["meters"]
-        with open(os.path.join(ROOT, "configs", "benches", "sim.yaml"), encoding="utf-8") as f:
+        self.n_meters = ready.get("meters", 0)
+        # a can simulator announces its balance's pseudo-terminal: the can bench file
+        self.balance = ready.get("balance")
+        name = "sim-can.yaml" if self.balance else "sim.yaml"
+        with open(os.path.join(ROOT, "configs", "benches", name), encoding="utf-8") as f:
             text = f.read()
         text = text.replace("127.0.0.1:15020", self.modbus).replace("127.0.0.1:15080", self.http)
+        if self.balance:
+            text = text.replace("/tmp/meterbench-sim-balance", self.balance)
         self.bench = os.path.join(workdir, "bench.yaml")
         with open(self.bench, "w", encoding="utf-8") as f:
             f.write(text)

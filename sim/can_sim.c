@@ -66,7 +66,7 @@ void mtb_sim_can_advance(struct mtb_sim_can *s, int64_t dt_us)
 		if (s->drain) {
 			if (s->water_ul > s->c.film_ul)
 				s->water_ul = fmax(s->c.film_ul, s->water_ul - 2 * s->c.fill_ulps * h);
-			else
+			else if (s->water_ul > s->c.film_final_ul)   /* a drain opened on a drier vessel adds nothing */
 				s->water_ul = s->c.film_final_ul + (s->water_ul - s->c.film_final_ul) * exp(-h / 3.0);
 		}
 		s->t_us += h * 1e6;

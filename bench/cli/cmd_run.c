@@ -37,7 +37,8 @@ const char MTB_CMD_RUN_USAGE[] =
 	"                     reading each dial to the nearest scale interval (error up to half an\n"
 	"                     interval), 15 s per meter per reading\n"
 	"  --resume SESSION   carries on an interrupted session of DIR/records.sqlite from the\n"
-	"                     point in progress\n"
+	"                     point in progress (a can session: from the run in progress, after\n"
+	"                     closing the valves, draining and re-taring the vessel)\n"
 	"  --live HOST:PORT   serves the live view (docs/live-view.md): the page at /, server-sent\n"
 	"                     events at /events, each meter's camera at /camera/<position>.mjpeg;\n"
 	"                     read-only; abort needs $MTB_OPERATOR_TOKEN as a bearer token. After\n"
@@ -233,14 +234,18 @@ int mtb_cmd_run(int argc, char **argv)
 		if (mtb_config_read("plans", plan_arg, path, sizeof path, &text, &len, &eb) != MTB_OK)
 			return mtb_cli_error(MTB_EXIT_USAGE, "%s: --plan: %s", CMD, eb.msg);
 		if (mtb_can_plan_detect(text, len)) {
-			const char *bad = reading ? "reading" : mtb_cli_get(opts, "resume") ? "resume" : mtb_cli_get(opts, "live") ? "live"
+			const char *bad = reading ? "reading" : mtb_cli_get(opts, "live") ? "live"
 					: mtb_cli_get(opts, "pace") ? "pace" : NULL;
 			if (bad) {
 				free(text);
 				return mtb_cli_error(MTB_EXIT_USAGE, "%s: --%s: not for a can plan (%s)", CMD, bad, path);
 			}
-			rc = mtb_cmd_run_can(path, text, len, bench_arg, out, mtb_cli_get(opts, "operator"),
-					     mtb_cli_get(opts, "quiet") != NULL);
+			struct mtb_run_can_args ca = {
+				.plan_path = path, .plan_text = text, .plan_len = len, .bench = bench_arg, .out = out,
+				.operator_name = mtb_cli_get(opts, "operator"), .resume = mtb_cli_get(opts, "resume"),
+				.quiet = mtb_cli_get(opts, "quiet") != NULL,
+			};
+			rc = mtb_cmd_run_can(&ca);
 			free(text);
 			return rc;
 		}

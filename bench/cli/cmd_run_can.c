@@ -35,6 +35,9 @@ struct can_run_ctx {
 	char (*men_sha)[65];
 	int n_men, cap_men;
 	int committed;        /* runs committed */
+	bool quiet;
+	int64_t t0_us;        /* bench time of the first state, for the terminal's [m:ss] */
+	bool have_t0;
 	int failures;         /* records that could not be written */
 	char error[512];
 };
@@ -109,9 +112,32 @@ static void commit(struct can_run_ctx *c, int idx, const struct mtb_can_run *run
 	c->committed = idx + 1;
 }
 
+/* "[  4:05] run 2 fill": the terminal follows the procedure (bench time since this run began). */
+static void term_line(struct can_run_ctx *c, int64_t t_us, int run_index, const char *what)
+{
+	if (c->quiet)
+		return;
+	if (!c->have_t0) {
+		c->t0_us = t_us;
+		c->have_t0 = true;
+	}
+	int64_t s = (t_us - c->t0_us) / 1000000;
+	fprintf(stderr, "[%3lld:%02lld] run %d %s\n", (long long)(s / 60), (long long)(s % 60), run_index + 1, what);
+}
+
+static void on_state(void *user, int64_t t_us, int state, int run_index)
+{
+	term_line(user, t_us, run_index, mtb_can_state_name((enum mtb_can_state)state));
+}
+
 static void on_run(void *user, int run_index, const struct mtb_can_run *run)
 {
-	commit(user, run_index, run);
+	struct can_run_ctx *c = user;
+	int64_t t = c->n_bal ? c->bal[c->n_bal - 1].t_mono_us : c->t0_us;
+	commit(c, run_index, run);
+	/* said once it is in the records (the crash test holds the run to it) */
+	if (!c->failures)
+		term_line(c, t, run_index, "recorded");
 }
 
 static int write_results(const struct mtb_vessel *v, const struct mtb_can_result *res,
@@ -139,18 +165,28 @@ static void ml(FILE *f, const char *key, double ul)
 	mtb_json_double(f, round(ul) / 1000.0);
 }
 
-int mtb_cmd_run_can(const char *plan_path, const char *plan_text, size_t plan_len, const char *bench_arg,
-		    const char *out, const char *operator_opt, bool quiet)
+static void on_tare(void *user, int64_t dry_mg)
+{
+	struct can_run_ctx *c = user;
+	struct mtb_errbuf eb = { { 0 } };
+	if (mtb_records_can_tare(c->rec, c->sid, dry_mg, &eb) != MTB_OK) {
+		c->failures++;
+		snprintf(c->error, sizeof c->error, "%s", eb.msg);
+	}
+}
+
+int mtb_cmd_run_can(const struct mtb_run_can_args *a)
 {
 	struct mtb_errbuf eb = { { 0 } };
+	const char *out = a->out;
 	struct mtb_can_plan_file pf;
-	if (mtb_can_plan_parse(plan_text, plan_len, plan_path, &pf, &eb) != MTB_OK)
+	if (mtb_can_plan_parse(a->plan_text, a->plan_len, a->plan_path, &pf, &eb) != MTB_OK)
 		return mtb_cli_error(MTB_EXIT_USAGE, "%s: --plan: %s", CMD, eb.msg);
 	struct mtb_vessel v;
 	if (mtb_vessel_load(pf.vessel_name, &v, &eb) != MTB_OK)
-		return mtb_cli_error(MTB_EXIT_USAGE, "%s: --plan: %s: field 'vessel': %s", CMD, plan_path, eb.msg);
+		return mtb_cli_error(MTB_EXIT_USAGE, "%s: --plan: %s: field 'vessel': %s", CMD, a->plan_path, eb.msg);
 	struct mtb_bench_cfg *cfg;
-	if (mtb_bench_cfg_load(bench_arg, &cfg, &eb) != MTB_OK)
+	if (mtb_bench_cfg_load(a->bench, &cfg, &eb) != MTB_OK)
 		return mtb_cli_error(MTB_EXIT_USAGE, "%s: --bench: %s", CMD, eb.msg);
 	bool lockstep = false;
 	for (int i = 0; i < cfg->n_devices; i++)
@@ -167,32 +203,84 @@ int mtb_cmd_run_can(const char *plan_path, const char *plan_text, size_t plan_le
 		mtb_bench_cfg_destroy(cfg);
 		return mtb_cli_error(MTB_EXIT_FAIL, "%s: %s", CMD, eb.msg);
 	}
-	const char *operator_name = operator_opt ? operator_opt : pf.operator_name[0] ? pf.operator_name : getenv("USER");
+	const char *operator_name = a->operator_name ? a->operator_name : pf.operator_name[0] ? pf.operator_name : getenv("USER");
 	char sid[MTB_SESSION_ID_LEN + 1];
 	struct mtb_session_info info = {
-		.plan_name = pf.name, .plan_text = plan_text, .bench_name = cfg->name,
+		.plan_name = pf.name, .plan_text = a->plan_text, .bench_name = cfg->name,
 		.standard = "ISO 4787 gravimetric (EURAMET cg-19)", .mode = "verification", .reading = "camera",
 		.operator_name = operator_name, .rule_set = mtb_vessel_rule_name(v.rule),
 		.customer = pf.customer[0] ? pf.customer : NULL, .started_unix_s = (int64_t)time(NULL),
 	};
-	struct mtb_meter_record vessel_rec = { 1, pf.serial, v.name };
-	if (mtb_records_session_begin(rec, &info, &vessel_rec, 1, sid, &eb) != MTB_OK) {
-		mtb_records_close(rec);
-		mtb_bench_cfg_destroy(cfg);
-		return mtb_cli_error(MTB_EXIT_FAIL, "%s: %s", CMD, eb.msg);
+	/* A resumed session: the runs it recorded stay as they are, the rest are done now. */
+	struct mtb_can_view *cv = NULL;
+	struct mtb_can_run done_runs[MTB_CAN_MAX_RUNS];
+	struct mtb_can_resume from = { 0 };
+	double prior_bench_s = 0;
+	char recorded_operator[64] = "";
+	if (a->resume) {
+		const char *why = NULL;
+		snprintf(sid, sizeof sid, "%s", a->resume);
+		int lrc = mtb_records_can_load(rec, sid, &cv, &eb);
+		if (lrc == MTB_OK && !cv->vessel[0])
+			why = "is not a can session";
+		else if (lrc == MTB_OK && strcmp(cv->status, "complete") == 0)
+			why = "is complete";
+		else if (lrc == MTB_OK && strcmp(cv->plan_text, a->plan_text) != 0)
+			why = "was run with another plan (the plan file differs from the one recorded)";
+		else if (lrc == MTB_OK && strcmp(cv->vessel, v.name) != 0)
+			why = "was run on another vessel type";
+		else if (lrc == MTB_OK && cv->n_runs > pf.plan.runs)
+			why = "has more runs recorded than the plan asks for";
+		if (lrc != MTB_OK || why) {
+			if (why)
+				mtb_errbuf_set(&eb, MTB_ERR_STATE, "records: session %s %s", sid, why);
+			mtb_records_can_view_free(cv);
+			mtb_records_close(rec);
+			mtb_bench_cfg_destroy(cfg);
+			return mtb_cli_error(MTB_EXIT_USAGE, "%s: --resume: %s", CMD, eb.msg);
+		}
+		if (mtb_records_session_resume(rec, sid, &eb) < 0) {
+			mtb_records_can_view_free(cv);
+			mtb_records_close(rec);
+			mtb_bench_cfg_destroy(cfg);
+			return mtb_cli_error(MTB_EXIT_USAGE, "%s: --resume: %s", CMD, eb.msg);
+		}
+		for (int i = 0; i < cv->n_runs; i++) {
+			const struct mtb_can_run_record *u = &cv->runs[i];
+			done_runs[i] = (struct mtb_can_run){ u->full_mg, u->empty_mg, u->water_temp_c, u->air_temp_c,
+							     u->p_hpa, u->rh_pct, u->level_div };
+		}
+		from = (struct mtb_can_resume){ cv->n_runs, done_runs, (const char(*)[65])cv->evidence_sha256,
+						cv->have_dry != 0, cv->dry_mg };
+		prior_bench_s = cv->bench_time_s > 0 ? cv->bench_time_s : 0;
+		info.started_unix_s = cv->started_unix_s;
+		snprintf(recorded_operator, sizeof recorded_operator, "%s", cv->operator_name);
+		operator_name = recorded_operator;
+		fprintf(stderr, "resuming session %s at run %d of %d\n", sid, cv->n_runs + 1, pf.plan.runs);
+	} else {
+		struct mtb_meter_record vessel_rec = { 1, pf.serial, v.name };
+		if (mtb_records_session_begin(rec, &info, &vessel_rec, 1, sid, &eb) != MTB_OK) {
+			mtb_records_close(rec);
+			mtb_bench_cfg_destroy(cfg);
+			return mtb_cli_error(MTB_EXIT_FAIL, "%s: %s", CMD, eb.msg);
+		}
+		if (!a->quiet)
+			fprintf(stderr, "session %s: %s, vessel %s %s, %d runs, records in %s\n", sid, pf.name, v.name,
+				pf.serial, pf.plan.runs, db_path);
 	}
-	if (!quiet)
-		fprintf(stderr, "session %s: %s, vessel %s %s, %d runs, records in %s\n", sid, pf.name, v.name, pf.serial,
-			pf.plan.runs, db_path);
 
-	struct can_run_ctx ctx = { .rec = rec, .sid = sid };
+	struct can_run_ctx ctx = { .rec = rec, .sid = sid, .quiet = a->quiet };
 	struct mtb_log log = { mtb_log_sink_stderr, NULL, MTB_LOG_WARN };
 	struct mtb_can_io_hal_opts ho = { .lockstep = lockstep, .vessel = &v, .log = &log, .on_balance = on_balance,
-					  .on_meniscus = on_meniscus, .on_run = on_run, .user = &ctx };
+					  .on_meniscus = on_meniscus, .on_run = on_run, .on_tare = on_tare, .on_state = on_state,
+					  .user = &ctx };
 	struct mtb_can_io_hal *hio = NULL;
+	/* the runs already recorded: the next commit is the next run */
+	ctx.committed = from.n_runs;
 	int rc = mtb_can_io_hal_create(&hio, cfg, &ho, &eb);
 	if (rc != MTB_OK) {
 		mtb_records_session_finish(rec, sid, "aborted", 0, &eb);
+		mtb_records_can_view_free(cv);
 		mtb_records_close(rec);
 		mtb_bench_cfg_destroy(cfg);
 		return mtb_cli_error(rc == MTB_ERR_ARG ? MTB_EXIT_USAGE : MTB_EXIT_FAIL, "%s: %s", CMD, eb.msg);
@@ -201,7 +289,11 @@ int mtb_cmd_run_can(const char *plan_path, const char *plan_text, size_t plan_le
 	struct mtb_can_result *res = calloc(1, sizeof *res);
 	if (!res)
 		return mtb_cli_error(MTB_EXIT_FAIL, "%s: out of memory", CMD);
-	rc = mtb_can_procedure_run(&v, &pf.plan, &io, res);
+	rc = mtb_can_procedure_resume(&v, &pf.plan, &io, a->resume ? &from : NULL, res);
+	mtb_records_can_view_free(cv);
+	/* the session's bench time: what earlier runs of it recorded, and this one's */
+	int64_t this_bench_us = res->bench_time_us;
+	res->bench_time_us += llround(prior_bench_s * 1e6);
 	bool closed = false;
 	struct mtb_errbuf veb = { { 0 } };
 	int vrc = mtb_can_io_hal_valves_closed(hio, &closed, &veb);
@@ -240,7 +332,7 @@ int mtb_cmd_run_can(const char *plan_path, const char *plan_text, size_t plan_le
 		}
 	}
 	free(budget);
-	double bench_s = res->bench_time_us / 1e6;
+	double bench_s = this_bench_us / 1e6;
 	if (mtb_records_session_finish(rec, sid, res->state == MTB_CAN_DONE ? "complete" : "aborted", bench_s, &eb) != MTB_OK) {
 		ctx.failures++;
 		snprintf(ctx.error, sizeof ctx.error, "%s", eb.msg);

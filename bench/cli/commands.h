@@ -40,8 +40,17 @@ int mtb_cmd_hal(int argc, char **argv);
 extern const char MTB_CMD_HAL_USAGE[];
 int mtb_cmd_run(int argc, char **argv);
 /* meterbench run with a can plan (cmd_run_can.c): plan already read; exit code. */
-int mtb_cmd_run_can(const char *plan_path, const char *plan_text, size_t plan_len, const char *bench_arg,
-		    const char *out, const char *operator_opt, bool quiet);
+struct mtb_run_can_args {
+	const char *plan_path, *plan_text;
+	size_t plan_len;
+	const char *bench, *out, *operator_name;   /* operator_name: --operator or NULL */
+	const char *resume;                        /* --resume SESSION or NULL */
+	const char *live;                          /* --live HOST:PORT or NULL */
+	int max_viewers;
+	double pace;                               /* --pace X, 0: none */
+	bool quiet;
+};
+int mtb_cmd_run_can(const struct mtb_run_can_args *a);
 extern const char MTB_CMD_RUN_USAGE[];
 
 #endif

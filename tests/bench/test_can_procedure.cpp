@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 namespace {
 struct fake {
@@ -26,6 +27,9 @@ struct fake {
 	double water_c = 23.5, air_c = 22, p_hpa = 1008, rh = 55;
 	/* faults */
 	bool silent_after_first = false, never_stable = false, meniscus_refuses = false, overload = false;
+	double capacity_mg = 1e18;      /* above it the balance answers overload */
+	std::string states;             /* the states the procedure announced, "fill/1 settle/1 ..." */
+	int64_t tared_mg = -1;
 	int balance_reads = 0;
 	uint64_t noise = 12345;
 	double reading_noise_div = 0.03;
@@ -39,7 +43,7 @@ struct fake {
 			if (drain) {
 				if (water_ul > film_ul)
 					water_ul = std::fmax(film_ul, water_ul - 2 * q_ulps * h);
-				else   /* drops: the film drains towards its final value, tau 3 s */
+				else if (water_ul > film_final_ul)   /* drops: the film drains towards its final value, tau 3 s */
 					water_ul = film_final_ul + (water_ul - film_final_ul) * std::exp(-h / 3.0);
 			}
 			t_us += h * 1e6;
@@ -86,7 +90,7 @@ const struct mtb_can_io_ops FAKE_OPS = {
 			f->step(1.0);   /* the driver's read timeout passes */
 			return MTB_ERR_TIMEOUT;
 		}
-		if (f->overload)
+		if (f->overload || (double)f->indication_mg() > f->capacity_mg)
 			return MTB_ERR_RANGE;
 		out->mass_mg = f->indication_mg();
 		out->stable = !f->fill && !f->never_stable &&
@@ -123,6 +127,11 @@ const struct mtb_can_io_ops FAKE_OPS = {
 	[](void *c) -> int {
 		F(c)->fill = F(c)->drain = false;
 		return MTB_OK;
+	},
+	nullptr,
+	[](void *c, int64_t dry_mg) { F(c)->tared_mg = dry_mg; },
+	[](void *c, int state, int run_index) {
+		F(c)->states += std::string(mtb_can_state_name((enum mtb_can_state)state)) + "/" + std::to_string(run_index + 1) + " ";
 	},
 };
 
@@ -257,4 +266,99 @@ TEST(CanProcedure, RefusedMeniscusAbortsTheRun)
 	EXPECT_NE(std::string(r.reason).find("glare"), std::string::npos) << r.reason;
 	EXPECT_EQ(r.series.n, 0);
 	EXPECT_FALSE(f.fill || f.drain);
+}
+
+/* A session interrupted after its first run, the fill valve left open: the can ran over its
+ * nominal volume into the balance's overload while nobody watched. The resumed procedure closes
+ * the valves, drains the can (waiting out the overload), weighs it anew, and does runs 2 and 3;
+ * run 1 stays exactly as recorded and the series covers all three. */
+TEST(CanProcedure, ResumeRecoversAnOverfilledCanAndKeepsTheRecordedRuns)
+{
+	fake a;
+	load(a, "can-20l-ss304-td");
+	a.injected_error_ul = 4200;
+	struct mtb_can_io io_a = { &FAKE_OPS, &a };
+	struct mtb_can_plan p = plan();
+	p.stable_timeout_s = 5;
+	struct mtb_can_result first;
+	ASSERT_EQ(mtb_can_procedure_run(&a.v, &p, &io_a, &first), MTB_OK);
+	ASSERT_EQ(first.state, MTB_CAN_DONE) << first.reason;
+
+	fake b;
+	load(b, "can-20l-ss304-td");
+	b.injected_error_ul = 4200;
+	b.water_ul = 26.5e6;            /* 26.5 L in a 20 L can, still filling */
+	b.fill = true;
+	b.capacity_mg = 3000000 + 26.0e6;   /* 29 kg: overload now, for about 10 s of draining */
+	b.noise = 999;
+	struct mtb_can_run recorded = first.runs[0];
+	recorded.level_div += 0.001;    /* a run 1 this resumed session could not have made itself */
+	char sha[1][65] = { "run1frame" };
+	struct mtb_can_resume from = { 1, &recorded, sha, false, 0 };
+	struct mtb_can_io io_b = { &FAKE_OPS, &b };
+	struct mtb_can_result r;
+	ASSERT_EQ(mtb_can_procedure_resume(&b.v, &p, &io_b, &from, &r), MTB_OK);
+	ASSERT_EQ(r.state, MTB_CAN_DONE) << r.reason << " in " << mtb_can_state_name(r.failed_in);
+	EXPECT_EQ(r.n_runs, 3);
+	EXPECT_EQ(std::memcmp(&r.runs[0], &recorded, sizeof recorded), 0);
+	EXPECT_STREQ(r.evidence_sha256[0], "run1frame");
+	EXPECT_EQ(b.states.rfind("recover/2 weigh-empty/2 fill/2 ", 0), 0u) << b.states;
+	EXPECT_EQ(b.states.find("wet"), std::string::npos) << "a wetted can is not wetted again: " << b.states;
+	EXPECT_LE(std::fabs(r.series.mean_error_ul - 4200), r.series.u_exp_ul);
+	EXPECT_FALSE(b.fill || b.drain);
+	std::printf("resumed after run 1 (can overfilled to 26.5 L): measured %+.1f uL, U %.1f uL, states %s\n",
+		    r.series.mean_error_ul, r.series.u_exp_ul, b.states.c_str());
+
+	/* interrupted after its last run was recorded: no water moves, the series is computed */
+	fake c;
+	load(c, "can-20l-ss304-td");
+	struct mtb_can_resume all = { 3, first.runs, nullptr, false, 0 };
+	struct mtb_can_io io_c = { &FAKE_OPS, &c };
+	ASSERT_EQ(mtb_can_procedure_resume(&c.v, &p, &io_c, &all, &r), MTB_OK);
+	ASSERT_EQ(r.state, MTB_CAN_DONE);
+	EXPECT_EQ(r.series.error_ul, first.series.error_ul);
+	EXPECT_EQ(c.states, "");
+	EXPECT_EQ(c.balance_reads, 0);
+}
+
+/* To contain: I_E is the dry vessel weighed before the first fill (sealed in the records as it
+ * is weighed). Interrupted in its first run, the resumed session drains the wet cylinder and keeps
+ * the recorded dry weight -- weighing the wet one instead would take its film out of every
+ * volume. With no dry weight recorded the fill never started: the vessel is weighed dry. */
+TEST(CanProcedure, ResumeToContainKeepsTheRecordedDryWeight)
+{
+	fake f;
+	load(f, "cyl-100ml-a");
+	f.injected_error_ul = 300;
+	f.q_ulps = 5000;
+	f.film_ul = 400;
+	f.film_final_ul = 250;
+	f.tare_mg = 80000;
+	f.water_ul = 60000;   /* 60 mL in it when the program died */
+	struct mtb_can_io io = { &FAKE_OPS, &f };
+	struct mtb_can_plan p = plan();
+	p.fill_flow_lps = 0.005;
+	p.u.balance_u_mg = 1;
+	p.u.drain_u_ul = 0;
+	struct mtb_can_resume from = { 0, nullptr, nullptr, true, 80000 };
+	struct mtb_can_result r;
+	ASSERT_EQ(mtb_can_procedure_resume(&f.v, &p, &io, &from, &r), MTB_OK);
+	ASSERT_EQ(r.state, MTB_CAN_DONE) << r.reason;
+	for (int i = 0; i < r.n_runs; i++)
+		EXPECT_EQ(r.runs[i].empty_mg, 80000);
+	EXPECT_LE(std::fabs(r.series.mean_error_ul - 300), r.series.u_exp_ul);
+	EXPECT_EQ(f.tared_mg, -1) << "the recorded dry weight is not weighed again";
+
+	fake g;
+	load(g, "cyl-100ml-a");
+	g.q_ulps = 5000;
+	g.film_ul = 400;
+	g.film_final_ul = 250;
+	g.tare_mg = 80000;
+	struct mtb_can_io io_g = { &FAKE_OPS, &g };
+	struct mtb_can_resume none = { 0, nullptr, nullptr, false, 0 };
+	ASSERT_EQ(mtb_can_procedure_resume(&g.v, &p, &io_g, &none, &r), MTB_OK);
+	ASSERT_EQ(r.state, MTB_CAN_DONE) << r.reason;
+	EXPECT_EQ(g.tared_mg, 80000);
+	EXPECT_EQ(r.runs[0].empty_mg, 80000);
 }

@@ -151,7 +151,48 @@ fault_run() {   # name kind at_s
 # Timeline of the 20 L to-deliver can: wetting fill 0-200 s, emptied and drained by ~330 s, run 1
 # fills ~335-535 s, settles 30 s, is weighed at ~565 s.
 fault_run silent balance-silent 400 "silent"
+
+# ---- resuming the aborted session once the balance answers again (docs/can-resume.md) ----
+# The abort left the can part filled with run 1's water; the resumed run closes the valves,
+# drains it, weighs it anew and does runs 1 and 2. The aborted attempt's balance replies stay on
+# record (a "can-attempt" entry), the redo's follow them; report regenerates the results.
+sid=$(echo "$out" | sed -n 's/.*"session_id":"\([^"]*\)".*/\1/p')
+curl -s -X DELETE "http://$HTTP/faults" >/dev/null || fail "resume: faults not cleared"
+res=$("$MB" run --plan "$T/plan.yaml" --bench "$T/bench.yaml" --out "$T/silent" --resume "$sid" 2>"$T/res.err")
+rc=$?
+echo "$res"
+[ $rc = 0 ] && echo "$res" | grep -q '"state":"done","runs":2' && ok "resume of the aborted session: exit 0, 2 runs done" \
+	|| fail "resume: exit $rc: $res $(tail -2 "$T/res.err")"
+grep -q "^resuming session $sid at run 1 of 2" "$T/res.err" && grep -q "run 1 recover" "$T/res.err" \
+	&& ok "resume: recovers first (valves closed, can drained)" || fail "resume: $(head -3 "$T/res.err")"
+E2=$(num "$res" error_ml)
+U2=$(num "$res" u_exp_ml)
+awk -v e="$E2" -v u="$U2" -v i="$INJ" 'BEGIN { d = e - i; if (d < 0) d = -d; exit !(d <= u && u > 0) }' \
+	&& ok "resume: measured $E2 mL = injected $INJ mL within U $U2 mL" || fail "resume: measured $E2, U $U2"
+DB="$T/silent/records.sqlite"
+audit=$("$MB" audit verify --db "$DB")
+echo "$audit" | grep -q '"ok":true' && echo "$audit" | grep -q '"can_records":4' && ok "resume: audit verify: $audit" \
+	|| fail "resume: audit verify: $audit"
+att=$(sqlite3 "$DB" "SELECT COUNT(*) FROM audit WHERE kind='can-attempt' AND point_index=0")
+gap=$(sqlite3 "$DB" "SELECT COUNT(*) FROM balance_readings WHERE run_index=0 AND rc<>0")
+[ "$att" = 1 ] && [ "$gap" -gt 0 ] && ok "resume: the aborted attempt's $gap silent replies stay on record" \
+	|| fail "resume: attempt entries $att, silent replies $gap"
+cp "$DB" "$T/tamper2.sqlite"
+sqlite3 "$T/tamper2.sqlite" "UPDATE balance_readings SET rc=0 WHERE run_index=0 AND rc<>0"
+"$MB" audit verify --db "$T/tamper2.sqlite" | grep -q 'can-attempt' && ok "resume: an erased silence in the attempt is detected" \
+	|| fail "resume: tampered attempt not detected"
+"$MB" report --db "$DB" --out "$T/silent-rep" >/dev/null 2>"$T/rep.err" && cmp -s "$T/silent/results.json" "$T/silent-rep/results.json" \
+	&& ok "resume: report regenerates results.json byte for byte" || fail "resume: report $(cat "$T/rep.err")"
+err=$("$MB" run --plan "$T/plan.yaml" --bench "$T/bench.yaml" --out "$T/silent" --resume "$sid" 2>&1 >/dev/null)
+[ $? = 2 ] && echo "$err" | grep -q "is complete" && ok "resume of a complete session refused: $err" || fail "resume complete: $err"
+sed 's/^runs: 2/runs: 3/' "$T/plan.yaml" >"$T/plan3.yaml"
+err=$("$MB" run --plan "$T/plan3.yaml" --bench "$T/bench.yaml" --out "$T/unstable" --resume "$sid" 2>&1 >/dev/null)
+[ $? = 2 ] && echo "$err" | grep -q "no session\|another plan" && ok "resume with the wrong records refused: $err" || fail "resume other: $err"
+
 fault_run unstable balance-unstable 550 "not stable"
+err=$("$MB" run --plan "$T/plan3.yaml" --bench "$T/bench.yaml" --out "$T/unstable" \
+	--resume "$(sqlite3 "$T/unstable/records.sqlite" "SELECT id FROM sessions")" 2>&1 >/dev/null)
+[ $? = 2 ] && echo "$err" | grep -q "another plan" && ok "resume with another plan refused: $err" || fail "resume plan: $err"
 
 [ $fails = 0 ] || { echo "$fails failed"; exit 1; }
 echo "all passed"
