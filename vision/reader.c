@@ -35,16 +35,26 @@ const struct mtb_reader_rules mtb_reader_needle_rules = {
 /* A crop whose pixels vary less than this (standard deviation, grey levels) shows nothing. */
 #define MIN_CONTRAST 4.0
 
-/* Views of one crop read in one batch: at most this many. */
+/* Views of one crop: at most this many. Crops read together: at most this many per network
+ * pass (a longer list is read in passes of this many). */
 #define MAX_VIEWS 4
+#define MAX_BATCH 16
+
+/* The first view of a crop is trusted alone (mtb_vision_set_cascade) only when its reading is
+ * this sure: confidence at least `sure`, and next to nothing on "nothing readable" or on any
+ * tenth more than one digit away. */
+#define SURE_MAX_REJECT 0.02
+#define SURE_MAX_OTHER 0.02
 
 struct mtb_vision {
 	struct mtb_cvw_net *digit;
 	struct mtb_cvw_net *needle;
 	char model_dir[400];
-	float input[MAX_VIEWS * 3 * MTB_NEEDLE_W * MTB_NEEDLE_H];
-	float prob[MAX_VIEWS * MTB_READER_CLASSES];
-	unsigned char pixels[3 * MTB_NEEDLE_W * MTB_NEEDLE_H];
+	double sure;               /* cascade: 0 = every view of every crop */
+	float input[MAX_BATCH * MAX_VIEWS * 3 * MTB_READER_MAX_PIXELS];
+	float prob[MAX_BATCH * MAX_VIEWS * MTB_READER_CLASSES];
+	float view_p[MAX_BATCH][MAX_VIEWS][MTB_READER_CLASSES];   /* per view, turned back */
+	unsigned char pixels[3 * MTB_READER_MAX_PIXELS];
 };
 
 double mtb_reader_circ_dist(double a, double b)
@@ -167,6 +177,7 @@ int mtb_vision_create(struct mtb_vision **out, const char *model_dir, struct mtb
 	if (!v)
 		return mtb_errbuf_set(eb, MTB_ERR_NOMEM, "vision: out of memory");
 	snprintf(v->model_dir, sizeof v->model_dir, "%s", model_dir);
+	v->sure = MTB_VISION_CASCADE_SURE;
 	int rc = load_net(model_dir, "digit.onnx", MTB_DIGIT_W, MTB_DIGIT_H, &v->digit, eb);
 	if (rc == MTB_OK)
 		rc = load_net(model_dir, "needle.onnx", MTB_NEEDLE_W, MTB_NEEDLE_H, &v->needle, eb);
@@ -264,80 +275,192 @@ static void write_input(const struct mtb_vision *v, int w, int h, int quarter_tu
 		}
 }
 
-static int read_crop(struct mtb_vision *v, struct mtb_cvw_net *net, const char *model, int w, int h,
-		     const struct mtb_reader_rules *rules, const struct view *views, int n_views,
-		     const struct mtb_image *crop, struct mtb_reading *out)
+/* One view of crop i of a batch: resized, checked for contrast, normalised into dst. false
+ * (with out refused) when the view shows no contrast. */
+static int prepare_view(struct mtb_vision *v, const struct mtb_image *crop, const struct view *vw, int w, int h,
+			float *dst, struct mtb_reading *out, bool *ok)
 {
-	if (!v || !crop || !out || !crop->data ||
-	    (crop->channels != 1 && crop->channels != 3 && crop->channels != 4) ||
-	    crop->width <= 0 || crop->height <= 0 ||
-	    crop->stride < (size_t)crop->width * (size_t)crop->channels)
-		return MTB_ERR_ARG;
-	memset(out, 0, sizeof *out);
-	if (!net) {
-		out->refused = true;
-		snprintf(out->reason, sizeof out->reason, "no %s model in %s", model, v->model_dir);
-		return MTB_ERR_NOTFOUND;
-	}
-	if (crop->width < MTB_READER_MIN_SIDE || crop->height < MTB_READER_MIN_SIDE) {
-		refuse(out, "unreadable crop: %dx%d pixels is too small", crop->width, crop->height);
-		return MTB_OK;
-	}
-	size_t plane = (size_t)3 * w * h;
 	double mean = 0.0, sd = 0.0, contrast = 0.0;
-	for (int k = 0; k < n_views; k++) {
-		bool same_pixels = k > 0 && views[k].inset_x == views[k - 1].inset_x &&
-				   views[k].inset_y == views[k - 1].inset_y;
-		if (!same_pixels) {
-			int rc = resize_view(v, crop, &views[k], w, h, &mean, &sd, &contrast);
-			if (rc != MTB_OK)
-				return rc;
-			if (contrast < MIN_CONTRAST) {
-				refuse(out, "unreadable crop: no contrast (sd %.1f)", contrast);
-				return MTB_OK;
-			}
-		}
-		write_input(v, w, h, views[k].quarter_turns, mean, sd, v->input + (size_t)k * plane);
-	}
-	struct mtb_errbuf eb = { { 0 } };
-	int rc = mtb_cvw_net_run(net, v->input, n_views, 3, h, w, v->prob, (size_t)n_views * MTB_READER_CLASSES, &eb);
+	*ok = false;
+	int rc = resize_view(v, crop, vw, w, h, &mean, &sd, &contrast);
 	if (rc != MTB_OK)
 		return rc;
-	/* Each view's probabilities back in the crop's own orientation: a view turned by q
-	 * quarters shows the pointer 25 q tenths further round. */
-	float sum[MTB_READER_CLASSES] = { 0 }, p[MTB_READER_CLASSES];
-	double value[MAX_VIEWS];
-	for (int k = 0; k < n_views; k++) {
-		const float *pk = v->prob + (size_t)k * MTB_READER_CLASSES;
-		int shift = 25 * (views[k].quarter_turns & 3);
-		for (int c = 0; c < MTB_READER_TENTHS; c++)
-			p[c] = pk[wrap(c + shift)];
-		p[MTB_READER_TENTHS] = pk[MTB_READER_TENTHS];
-		struct mtb_reading one;
-		mtb_reader_decide(p, rules, &one);
-		value[k] = one.value;
-		for (int c = 0; c < MTB_READER_CLASSES; c++)
-			sum[c] += p[c] / (float)n_views;
-	}
-	mtb_reader_decide(sum, rules, out);
-	if (out->refused)
+	if (contrast < MIN_CONTRAST) {
+		refuse(out, "unreadable crop: no contrast (sd %.1f)", contrast);
 		return MTB_OK;
-	for (int k = 0; k < n_views; k++)
-		if (mtb_reader_circ_dist(value[k], out->value) > MAX_VIEW_SPREAD) {
-			refuse(out, "unstable: %.1f in one view, %.1f in another", value[k], out->value);
-			return MTB_OK;
-		}
+	}
+	write_input(v, w, h, vw->quarter_turns, mean, sd, dst);
+	*ok = true;
 	return MTB_OK;
 }
 
+/* Is the first view's reading sure enough to stand alone? */
+static bool view_sure(const float *p, const struct mtb_reader_rules *rules, double sure, const struct mtb_reading *one)
+{
+	if (sure <= 0.0 || one->refused || one->confidence < sure || p[MTB_READER_TENTHS] > SURE_MAX_REJECT)
+		return false;
+	(void)rules;
+	for (int k = 0; k < MTB_READER_TENTHS; k++)
+		if (mtb_reader_circ_dist(k / 10.0, one->value) > 1.0 + 1e-9 && p[k] > SURE_MAX_OTHER)
+			return false;
+	return true;
+}
+
+/* Reads up to MAX_BATCH crops. Pass 1: the first view of every crop in one network pass; with a
+ * cascade (sure > 0), a crop whose first view is sure (view_sure) is decided on it. Pass 2: the
+ * other views of the remaining crops in one network pass; each of those crops is then decided on
+ * all its views together exactly as a crop read alone. */
+static int read_chunk(struct mtb_vision *v, struct mtb_cvw_net *net, int w, int h, const struct mtb_reader_rules *rules,
+		      const struct view *views, int n_views, double sure, const struct mtb_image *const *crops, int n,
+		      struct mtb_reading *out)
+{
+	size_t plane = (size_t)3 * w * h;
+	bool pending[MAX_BATCH];
+	int slot_of[MAX_BATCH * MAX_VIEWS], view_of[MAX_BATCH * MAX_VIEWS];
+	for (int pass = 0; pass < 2; pass++) {
+		int m = 0;
+		for (int i = 0; i < n; i++) {
+			if (pass == 0) {
+				pending[i] = !out[i].refused;
+			}
+			if (!pending[i])
+				continue;
+			int k0 = pass == 0 ? 0 : 1, k1 = pass == 0 ? 1 : n_views;
+			for (int k = k0; k < k1; k++) {
+				bool ok;
+				int rc = prepare_view(v, crops[i], &views[k], w, h, v->input + (size_t)m * plane, &out[i], &ok);
+				if (rc != MTB_OK)
+					return rc;
+				if (!ok) {
+					pending[i] = false;
+					/* views of this crop already placed in this pass are dropped */
+					while (m > 0 && slot_of[m - 1] == i)
+						m--;
+					break;
+				}
+				slot_of[m] = i;
+				view_of[m++] = k;
+			}
+		}
+		if (m > 0) {
+			struct mtb_errbuf eb = { { 0 } };
+			int rc = mtb_cvw_net_run(net, v->input, m, 3, h, w, v->prob, (size_t)m * MTB_READER_CLASSES, &eb);
+			if (rc != MTB_OK)
+				return rc;
+		}
+		/* Each view's probabilities back in the crop's own orientation: a view turned by q
+		 * quarters shows the pointer 25 q tenths further round. */
+		for (int s = 0; s < m; s++) {
+			const float *pk = v->prob + (size_t)s * MTB_READER_CLASSES;
+			float *p = v->view_p[slot_of[s]][view_of[s]];
+			int shift = 25 * (views[view_of[s]].quarter_turns & 3);
+			for (int c = 0; c < MTB_READER_TENTHS; c++)
+				p[c] = pk[wrap(c + shift)];
+			p[MTB_READER_TENTHS] = pk[MTB_READER_TENTHS];
+		}
+		if (pass == 0) {
+			for (int i = 0; i < n; i++) {
+				if (!pending[i])
+					continue;
+				struct mtb_reading one;
+				mtb_reader_decide(v->view_p[i][0], rules, &one);
+				if (n_views == 1 || view_sure(v->view_p[i][0], rules, sure, &one)) {
+					out[i] = one;
+					pending[i] = false;
+				}
+			}
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		if (!pending[i])
+			continue;
+		float sum[MTB_READER_CLASSES] = { 0 };
+		double value[MAX_VIEWS];
+		for (int k = 0; k < n_views; k++) {
+			struct mtb_reading one;
+			mtb_reader_decide(v->view_p[i][k], rules, &one);
+			value[k] = one.value;
+			for (int c = 0; c < MTB_READER_CLASSES; c++)
+				sum[c] += v->view_p[i][k][c] / (float)n_views;
+		}
+		mtb_reader_decide(sum, rules, &out[i]);
+		if (out[i].refused)
+			continue;
+		for (int k = 0; k < n_views; k++)
+			if (mtb_reader_circ_dist(value[k], out[i].value) > MAX_VIEW_SPREAD) {
+				refuse(&out[i], "unstable: %.1f in one view, %.1f in another", value[k], out[i].value);
+				break;
+			}
+	}
+	return MTB_OK;
+}
+
+static int read_batch(struct mtb_vision *v, struct mtb_cvw_net *net, const char *model, int w, int h,
+		      const struct mtb_reader_rules *rules, const struct view *views, int n_views, double sure,
+		      const struct mtb_image *const *crops, int n, struct mtb_reading *out)
+{
+	if (!v || !crops || !out || n < 0)
+		return MTB_ERR_ARG;
+	for (int i = 0; i < n; i++) {
+		const struct mtb_image *crop = crops[i];
+		if (!crop || !crop->data || (crop->channels != 1 && crop->channels != 3 && crop->channels != 4) ||
+		    crop->width <= 0 || crop->height <= 0 ||
+		    crop->stride < (size_t)crop->width * (size_t)crop->channels)
+			return MTB_ERR_ARG;
+	}
+	for (int i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof out[i]);
+		if (!net) {
+			out[i].refused = true;
+			snprintf(out[i].reason, sizeof out[i].reason, "no %s model in %s", model, v->model_dir);
+		} else if (crops[i]->width < MTB_READER_MIN_SIDE || crops[i]->height < MTB_READER_MIN_SIDE) {
+			refuse(&out[i], "unreadable crop: %dx%d pixels is too small", crops[i]->width, crops[i]->height);
+		}
+	}
+	if (!net)
+		return MTB_ERR_NOTFOUND;
+	for (int i0 = 0; i0 < n; i0 += MAX_BATCH) {
+		int m = n - i0 < MAX_BATCH ? n - i0 : MAX_BATCH;
+		int rc = read_chunk(v, net, w, h, rules, views, n_views, sure, crops + i0, m, out + i0);
+		if (rc != MTB_OK)
+			return rc;
+	}
+	return MTB_OK;
+}
+
+#define N_DIGIT_VIEWS ((int)(sizeof DIGIT_VIEWS / sizeof DIGIT_VIEWS[0]))
+#define N_NEEDLE_VIEWS ((int)(sizeof NEEDLE_VIEWS / sizeof NEEDLE_VIEWS[0]))
+
 int mtb_vision_read_digit(struct mtb_vision *v, const struct mtb_image *crop, struct mtb_reading *out)
 {
-	return read_crop(v, v ? v->digit : NULL, "digit", MTB_DIGIT_W, MTB_DIGIT_H, &mtb_reader_digit_rules, DIGIT_VIEWS,
-			 (int)(sizeof DIGIT_VIEWS / sizeof DIGIT_VIEWS[0]), crop, out);
+	if (!crop || !out)
+		return MTB_ERR_ARG;
+	return read_batch(v, v ? v->digit : NULL, "digit", MTB_DIGIT_W, MTB_DIGIT_H, &mtb_reader_digit_rules, DIGIT_VIEWS,
+			  N_DIGIT_VIEWS, 0.0, &crop, 1, out);
 }
 
 int mtb_vision_read_needle(struct mtb_vision *v, const struct mtb_image *crop, struct mtb_reading *out)
 {
-	return read_crop(v, v ? v->needle : NULL, "needle", MTB_NEEDLE_W, MTB_NEEDLE_H, &mtb_reader_needle_rules,
-			 NEEDLE_VIEWS, (int)(sizeof NEEDLE_VIEWS / sizeof NEEDLE_VIEWS[0]), crop, out);
+	if (!crop || !out)
+		return MTB_ERR_ARG;
+	return read_batch(v, v ? v->needle : NULL, "needle", MTB_NEEDLE_W, MTB_NEEDLE_H, &mtb_reader_needle_rules,
+			  NEEDLE_VIEWS, N_NEEDLE_VIEWS, 0.0, &crop, 1, out);
+}
+
+int mtb_vision_read_digits(struct mtb_vision *v, const struct mtb_image *const *crops, int n, struct mtb_reading *out)
+{
+	return read_batch(v, v ? v->digit : NULL, "digit", MTB_DIGIT_W, MTB_DIGIT_H, &mtb_reader_digit_rules, DIGIT_VIEWS,
+			  N_DIGIT_VIEWS, v ? v->sure : 0.0, crops, n, out);
+}
+
+int mtb_vision_read_needles(struct mtb_vision *v, const struct mtb_image *const *crops, int n, struct mtb_reading *out)
+{
+	return read_batch(v, v ? v->needle : NULL, "needle", MTB_NEEDLE_W, MTB_NEEDLE_H, &mtb_reader_needle_rules,
+			  NEEDLE_VIEWS, N_NEEDLE_VIEWS, v ? v->sure : 0.0, crops, n, out);
+}
+
+void mtb_vision_set_cascade(struct mtb_vision *v, double sure_confidence)
+{
+	if (v)
+		v->sure = sure_confidence > 0.0 && sure_confidence <= 1.0 ? sure_confidence : 0.0;
 }

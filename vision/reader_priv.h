@@ -19,6 +19,9 @@ extern "C" {
 #define MTB_DIGIT_H 32
 #define MTB_NEEDLE_W 48
 #define MTB_NEEDLE_H 48
+/* The larger of the two, for buffers. */
+#define MTB_READER_MAX_PIXELS (MTB_DIGIT_W * MTB_DIGIT_H > MTB_NEEDLE_W * MTB_NEEDLE_H ? \
+			       MTB_DIGIT_W * MTB_DIGIT_H : MTB_NEEDLE_W * MTB_NEEDLE_H)
 
 /* Smallest crop worth reading: below this a digit or pointer cannot be resolved. */
 #define MTB_READER_MIN_SIDE 8

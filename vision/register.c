@@ -479,6 +479,8 @@ struct mtb_register_aligner {
 	struct params last_q;
 	double last_score;
 	float last_profile[MAX_PTS];
+	/* The element crops of mtb_register_read_next, kept between frames. */
+	struct mtb_image *crop[MTB_LAYOUT_MAX_ELEMENTS];
 };
 
 void mtb_register_aligner_forget(struct mtb_register_aligner *a)
@@ -513,6 +515,8 @@ void mtb_register_aligner_destroy(struct mtb_register_aligner *a)
 	if (!a)
 		return;
 	mtb_cvw_planes_destroy(a->cv);
+	for (int i = 0; i < MTB_LAYOUT_MAX_ELEMENTS; i++)
+		mtb_image_destroy(a->crop[i]);
 	free(a->buf);
 	free(a);
 }
@@ -752,25 +756,26 @@ int mtb_register_align(const struct mtb_layout *l, const struct mtb_image *img, 
 	return rc;
 }
 
-int mtb_register_crop(const struct mtb_layout *l, const struct mtb_image *img, const struct mtb_register_pose *pose,
-		      int i, int w, int h, struct mtb_image **out, struct mtb_errbuf *eb)
+/* The renderer's crop size for element i: roller 60 high, pointer 64 x 64. */
+static void crop_size(const struct mtb_layout *l, int i, int *w, int *h)
 {
-	*out = NULL;
-	if (!l || !img || !pose || i < 0 || i >= mtb_layout_elements(l) || w < 0 || h < 0 || w > 1024 || h > 1024)
-		return mtb_errbuf_set(eb, MTB_ERR_ARG, "crop: bad arguments");
 	double rx, ry, rw, rh;
 	mtb_layout_crop_rect(l, i, &rx, &ry, &rw, &rh);
-	if (!w || !h) {
-		if (i < l->n_rollers) {
-			h = 60;
-			w = (int)lround(60.0 * rw / rh);
-		} else {
-			w = h = 64;
-		}
+	if (i < l->n_rollers) {
+		*h = 60;
+		*w = (int)lround(60.0 * rw / rh);
+	} else {
+		*w = *h = 64;
 	}
-	int rc = mtb_image_create(out, w, h, 3);
-	if (rc != MTB_OK)
-		return mtb_errbuf_set(eb, rc, "crop: out of memory");
+}
+
+/* Cuts element i's crop through pose into dst (3 channels, its own size). */
+static int crop_into(const struct mtb_layout *l, const struct mtb_image *img, const struct mtb_register_pose *pose,
+		     int i, struct mtb_image *dst, struct mtb_errbuf *eb)
+{
+	double rx, ry, rw, rh;
+	mtb_layout_crop_rect(l, i, &rx, &ry, &rw, &rh);
+	int w = dst->width, h = dst->height;
 	/* Crop pixel (x, y), centre at (x + 0.5, y + 0.5) of the crop, is face point
 	 * (rx + (x + 0.5) rw / w, ry + (y + 0.5) rh / h); the pose takes it to image coordinates whose
 	 * pixel centres lie at +0.5, so half a pixel comes off for the integer-centred warp. */
@@ -788,7 +793,21 @@ int mtb_register_crop(const struct mtb_layout *l, const struct mtb_image *img, c
 		M[c] -= 0.5 * M[6 + c];
 		M[3 + c] -= 0.5 * M[6 + c];
 	}
-	rc = mtb_cvw_warp_bgr(img, M, w, h, (*out)->data, (*out)->stride, eb);
+	return mtb_cvw_warp_bgr(img, M, w, h, dst->data, dst->stride, eb);
+}
+
+int mtb_register_crop(const struct mtb_layout *l, const struct mtb_image *img, const struct mtb_register_pose *pose,
+		      int i, int w, int h, struct mtb_image **out, struct mtb_errbuf *eb)
+{
+	*out = NULL;
+	if (!l || !img || !pose || i < 0 || i >= mtb_layout_elements(l) || w < 0 || h < 0 || w > 1024 || h > 1024)
+		return mtb_errbuf_set(eb, MTB_ERR_ARG, "crop: bad arguments");
+	if (!w || !h)
+		crop_size(l, i, &w, &h);
+	int rc = mtb_image_create(out, w, h, 3);
+	if (rc != MTB_OK)
+		return mtb_errbuf_set(eb, rc, "crop: out of memory");
+	rc = crop_into(l, img, pose, i, *out, eb);
 	if (rc != MTB_OK) {
 		mtb_image_destroy(*out);
 		*out = NULL;
@@ -818,19 +837,41 @@ int mtb_register_read_next(struct mtb_register_aligner *a, const struct mtb_imag
 	}
 	if (rc != MTB_OK)
 		return mtb_errbuf_set(eb, rc, "%s", aeb.msg);
-	struct mtb_reading el[MTB_LAYOUT_MAX_ELEMENTS];
+	/* Every crop first (into the aligner's images, allocated on the first frame), then the
+	 * rollers' and the pointers' readers, each over all its crops when it reads batches. */
 	for (int i = 0; i < n; i++) {
-		struct mtb_image *crop;
-		if ((rc = mtb_register_crop(l, img, &pose, i, 0, 0, &crop, eb)) != MTB_OK)
+		if (!a->crop[i]) {
+			int w, h;
+			crop_size(l, i, &w, &h);
+			if ((rc = mtb_image_create(&a->crop[i], w, h, 3)) != MTB_OK)
+				return mtb_errbuf_set(eb, rc, "crop: out of memory");
+		}
+		if ((rc = crop_into(l, img, &pose, i, a->crop[i], eb)) != MTB_OK)
 			return rc;
-		memset(&el[i], 0, sizeof el[i]);
-		rc = i < l->n_rollers ? rd->read_digit(rd->user, crop, &el[i]) : rd->read_needle(rd->user, crop, &el[i]);
-		mtb_image_destroy(crop);
+	}
+	struct mtb_reading el[MTB_LAYOUT_MAX_ELEMENTS];
+	memset(el, 0, sizeof el);
+	const struct mtb_image *const *crops = (const struct mtb_image *const *)a->crop;
+	int nr = l->n_rollers;
+	for (int i = 0; i < n; i++) {
+		bool roller = i < nr;
+		if (roller && rd->read_digits)
+			rc = i == 0 ? rd->read_digits(rd->user, crops, nr, el) : MTB_OK;
+		else if (!roller && rd->read_needles)
+			rc = i == nr ? rd->read_needles(rd->user, crops + nr, n - nr, el + nr) : MTB_OK;
+		else
+			rc = roller ? rd->read_digit(rd->user, a->crop[i], &el[i]) : rd->read_needle(rd->user, a->crop[i], &el[i]);
 		if (rc != MTB_OK) {
 			char name[32];
-			element_name(l, i, name, sizeof name);
+			int k = i;   /* a batch names the first element it refused, or its first */
+			for (int j = i; j < (roller ? nr : n) && (roller ? rd->read_digits : rd->read_needles); j++)
+				if (el[j].refused) {
+					k = j;
+					break;
+				}
+			element_name(l, k, name, sizeof name);
 			return mtb_errbuf_set(eb, rc, "register read: %s: reader failed: %s", name,
-					      el[i].reason[0] ? el[i].reason : mtb_strerror(rc));
+					      el[k].reason[0] ? el[k].reason : mtb_strerror(rc));
 		}
 	}
 	return mtb_register_fuse(l, el, n, o, out);

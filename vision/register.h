@@ -132,11 +132,15 @@ int mtb_register_crop(const struct mtb_layout *l, const struct mtb_image *img, c
 		      int i, int w, int h, struct mtb_image **out, struct mtb_errbuf *eb);
 
 /* The element readers, so the register can run on any of them (the CNN, a classical reader, a
- * test double). Each returns MTB_OK with out->refused set when it declines. */
+ * test double). Each returns MTB_OK with out->refused set when it declines. A register is read
+ * by the batch readers when given (all roller crops in one call, all pointer crops in another:
+ * mtb_vision_read_digits / mtb_vision_read_needles), else crop by crop. */
 struct mtb_register_readers {
 	int (*read_digit)(void *user, const struct mtb_image *crop, struct mtb_reading *out);
 	int (*read_needle)(void *user, const struct mtb_image *crop, struct mtb_reading *out);
 	void *user;
+	int (*read_digits)(void *user, const struct mtb_image *const *crops, int n, struct mtb_reading *out);
+	int (*read_needles)(void *user, const struct mtb_image *const *crops, int n, struct mtb_reading *out);
 };
 
 /* Align, crop, read every element, fuse. out->refused (with the reason) when any step declines;

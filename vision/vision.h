@@ -40,6 +40,21 @@ void mtb_vision_destroy(struct mtb_vision *v);
 int mtb_vision_read_digit(struct mtb_vision *v, const struct mtb_image *crop, struct mtb_reading *out);
 int mtb_vision_read_needle(struct mtb_vision *v, const struct mtb_image *crop, struct mtb_reading *out);
 
+/* The same for n crops at once (a whole register's rollers, its pointers): every crop's first
+ * view goes through the network in one pass, the other views of the crops that need them in a
+ * second. With the cascade on (mtb_vision_set_cascade), a crop whose first view is sure --
+ * confidence at least the cascade's, "nothing readable" and every tenth more than one digit away
+ * at most 0.02 -- is decided on that view alone; every other crop is read on all its views with
+ * the rules of the single-crop readers, which always read every view. Return codes as above
+ * (the first malformed crop fails the call). */
+int mtb_vision_read_digits(struct mtb_vision *v, const struct mtb_image *const *crops, int n, struct mtb_reading *out);
+int mtb_vision_read_needles(struct mtb_vision *v, const struct mtb_image *const *crops, int n, struct mtb_reading *out);
+
+/* The confidence from which a first view stands alone in the batch readers; 0 turns the cascade
+ * off (every view of every crop). Default MTB_VISION_CASCADE_SURE. */
+#define MTB_VISION_CASCADE_SURE 0.0
+void mtb_vision_set_cascade(struct mtb_vision *v, double sure_confidence);
+
 /* Reads the dimensions from the header of a JPEG, PNG or BMP file in memory, without decoding.
  * MTB_ERR_ARG ("cannot decode image: ...") for any other format, a corrupt header, or a size
  * of zero or above MTB_IMAGE_MAX_PIXELS. A pure function: every image passes here first. */

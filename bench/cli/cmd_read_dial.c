@@ -49,6 +49,16 @@ static int rd_needle(void *user, const struct mtb_image *crop, struct mtb_readin
 	return mtb_vision_read_needle(((struct readers_ctx *)user)->v, crop, out);
 }
 
+static int rd_digits(void *user, const struct mtb_image *const *crops, int n, struct mtb_reading *out)
+{
+	return mtb_vision_read_digits(((struct readers_ctx *)user)->v, crops, n, out);
+}
+
+static int rd_needles(void *user, const struct mtb_image *const *crops, int n, struct mtb_reading *out)
+{
+	return mtb_vision_read_needles(((struct readers_ctx *)user)->v, crops, n, out);
+}
+
 static void print_elements(const struct mtb_layout *l, const struct mtb_register_result *r)
 {
 	for (int part = 0; part < 2; part++) {
@@ -121,7 +131,7 @@ int mtb_cmd_read_dial(int argc, char **argv)
 		free(files);
 		return mtb_cli_error(MTB_EXIT_FAIL, "%s: %s", CMD, eb.msg);
 	}
-	struct mtb_register_readers rd = { rd_digit, rd_needle, &ctx };
+	struct mtb_register_readers rd = { rd_digit, rd_needle, &ctx, rd_digits, rd_needles };
 	bool combine = mtb_cli_get(opts, "combine") != NULL;
 	struct mtb_register_result *frames = calloc((size_t)n_files, sizeof *frames);
 	if (!frames) {

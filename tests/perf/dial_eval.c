@@ -4,6 +4,7 @@
  * usage: dial_eval [--layout NAME] [--count N] [--seed S] [--nuisance X] [--frames K]
  *                  [--size WxH] [--models DIR] [--threads T] [--align-only 1]
  *                  [--truth-pointers 1] [--sequence L] [--shake PX] [--track 0] [--trace 1]
+ *                  [--batch 0|1] [--cascade C] [--dump FILE]
  * Every dial shows a volume drawn from the seed: half uniform over the register's range, half
  * next to a roll-over of a random element (several digits turning at once, as 9999.99 ->
  * 10000.00). With --frames K each volume is rendered K times (other seeds: other light, glare,
@@ -23,7 +24,14 @@
  * back to the full search. --track 0 aligns those same frames by the full search each (the
  * comparison). Without --sequence every frame is aligned by the full search. --trace 1 (with
  * --align-only) prints each frame's search, score and error on stderr. The read time of each dial
- * is also given less the time spent in the element readers (align, crops, fusion). */
+ * is also given less the time spent in the element readers (align, crops, fusion).
+ * --batch 0 reads crop by crop (mtb_vision_read_digit / _needle, every view) instead of all
+ * roller crops and all pointer crops at once (default 1); --cascade C sets the batch readers'
+ * cascade (mtb_vision_set_cascade: 0 every view, else the confidence from which a first view
+ * stands alone; default the library's).
+ * --dump FILE writes one line per frame: dial index, frame, true volume (uL), read volume (uL,
+ * -1 when refused), then per element the true position, the reader's value, confidence and
+ * refusal flag (0/1): what the fusion rules can be studied on without running the networks. */
 #include "sim/dial_render.h"
 #include "vision/register.h"
 #include "vision/vision.h"
@@ -74,6 +82,7 @@ static int64_t sample_volume(uint64_t *r, const struct mtb_layout *l)
 
 struct ctx {
 	struct mtb_vision *v;
+	bool batch;                 /* readers called with all crops of a kind at once */
 	double t_readers;           /* seconds spent in the element readers, this dial */
 	const double *truth_pos;    /* with --truth-pointers: the frame's element positions */
 	int n_rollers, next_pointer;
@@ -103,6 +112,29 @@ static int rd_needle(void *u, const struct mtb_image *c, struct mtb_reading *o)
 	return MTB_OK;
 }
 
+static int rd_digits(void *u, const struct mtb_image *const *c, int n, struct mtb_reading *o)
+{
+	struct ctx *x = u;
+	double t0 = now_s();
+	int rc = mtb_vision_read_digits(x->v, c, n, o);
+	x->t_readers += now_s() - t0;
+	return rc;
+}
+
+static int rd_needles(void *u, const struct mtb_image *const *c, int n, struct mtb_reading *o)
+{
+	struct ctx *x = u;
+	if (!x->truth_pos) {
+		double t0 = now_s();
+		int rc = mtb_vision_read_needles(x->v, c, n, o);
+		x->t_readers += now_s() - t0;
+		return rc;
+	}
+	for (int i = 0; i < n; i++)
+		rd_needle(u, c[i], &o[i]);
+	return MTB_OK;
+}
+
 struct job {
 	const struct mtb_layout *l;
 	struct mtb_image **img;
@@ -114,6 +146,8 @@ struct job {
 	double *t_rest;                     /* per image: t_read less the element readers' time */
 	bool *near;                         /* per image: aligned near the previous pose, or NULL */
 	int sequence;                       /* > 0: align each frame near the previous frame's pose */
+	int batch;                          /* readers over all crops of a kind at once */
+	double cascade;                     /* mtb_vision_set_cascade; < 0: the default */
 	double wall;
 	int rc;
 };
@@ -128,7 +162,10 @@ static void *run_job(void *arg)
 		fprintf(stderr, "dial_eval: %s\n", eb.msg);
 		return NULL;
 	}
-	struct mtb_register_readers rd = { rd_digit, rd_needle, &c };
+	if (j->cascade >= 0)
+		mtb_vision_set_cascade(c.v, j->cascade);
+	struct mtb_register_readers rd = { rd_digit, rd_needle, &c, j->batch ? rd_digits : NULL,
+					   j->batch ? rd_needles : NULL };
 	struct mtb_register_aligner *al = NULL;
 	if (j->sequence && (j->rc = mtb_register_aligner_create(j->l, &al, &eb)) != MTB_OK) {
 		fprintf(stderr, "dial_eval: %s\n", eb.msg);
@@ -314,6 +351,9 @@ int main(int argc, char **argv)
 	const char *layout_name = "roller8-pointer4", *models = NULL;
 	int count = 200, frames = 1, threads = 0, w = 480, h = 480, align_only = 0, truth_pointers = 0, sequence = 0;
 	int track = 1, trace = 0;
+	const char *dump = NULL;
+	int batch = 1;
+	double cascade = -1;
 	double nuisance = 1.0, shake_px = 1.0;
 	uint64_t seed = 7000000;
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -344,6 +384,12 @@ int main(int argc, char **argv)
 			track = atoi(v);
 		else if (!strcmp(k, "--trace"))
 			trace = atoi(v);
+		else if (!strcmp(k, "--dump"))
+			dump = v;
+		else if (!strcmp(k, "--batch"))
+			batch = atoi(v);
+		else if (!strcmp(k, "--cascade"))
+			cascade = atof(v);
 		else if (!strcmp(k, "--size")) {
 			if (sscanf(v, "%dx%d", &w, &h) != 2)
 				return 2;
@@ -470,7 +516,8 @@ int main(int argc, char **argv)
 	double *t_rest = calloc((size_t)n, sizeof *t_rest);
 	if (!t_rest)
 		return 1;
-	struct job j = { &l, img, n, models, res, truth_pointers ? pos : NULL, t_read, t_rest, near, sequence && track, 0, 0 };
+	struct job j = { &l, img, n, models, res, truth_pointers ? pos : NULL, t_read, t_rest, near, sequence && track, batch,
+			 cascade, 0, 0 };
 	run_job(&j);
 	if (j.rc != MTB_OK)
 		return 1;
@@ -478,6 +525,24 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++)
 		n_near += near[i];
 	free(near);
+	if (dump) {
+		FILE *df = fopen(dump, "w");
+		if (!df) {
+			fprintf(stderr, "dial_eval: %s: cannot write\n", dump);
+			return 1;
+		}
+		int ne = mtb_layout_elements(&l);
+		for (int i = 0; i < n; i++) {
+			const struct mtb_register_result *q = &res[i];
+			fprintf(df, "%d %d %lld %lld", i / frames, i % frames, (long long)truth[i / frames],
+				q->refused ? -1LL : (long long)q->volume_ul);
+			for (int e = 0; e < ne; e++)
+				fprintf(df, " %.4f %.2f %.4f %d", pos[i][e], q->element[e].value, q->element[e].confidence,
+					q->n_elements == ne ? (int)q->element[e].refused : 1);
+			fputc('\n', df);
+		}
+		fclose(df);
+	}
 	struct tally single = { 0 }, comb = { 0 };
 	int printed = 0;
 	for (int i = 0; i < count; i++)
@@ -539,7 +604,8 @@ int main(int argc, char **argv)
 		struct job jobs[16];
 		double t0 = now_s();
 		for (int t = 0; t < threads; t++) {
-			jobs[t] = (struct job){ &l, img, n, models, NULL, truth_pointers ? pos : NULL, NULL, NULL, NULL, sequence && track, 0, 0 };
+			jobs[t] = (struct job){ &l, img, n, models, NULL, truth_pointers ? pos : NULL, NULL, NULL, NULL,
+					   sequence && track, batch, cascade, 0, 0 };
 			pthread_create(&th[t], NULL, run_job, &jobs[t]);
 		}
 		for (int t = 0; t < threads; t++)

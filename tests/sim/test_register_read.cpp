@@ -20,6 +20,7 @@ struct double_reader {
 	int next;                 /* element the next call is for */
 	double ncc[MTB_LAYOUT_MAX_ELEMENTS];
 	int refuse_element;       /* -1: none */
+	int batches, batch_crops; /* calls to the batch readers, crops they were handed */
 };
 
 double grey(const struct mtb_image *im, int x, int y)
@@ -75,6 +76,19 @@ int answer(void *user, const struct mtb_image *crop, struct mtb_reading *out)
 	out->confidence = 0.9;
 	return MTB_OK;
 }
+/* The batch readers of the double: every crop of a kind in one call, in element order. */
+int answer_all(void *user, const struct mtb_image *const *crops, int n, struct mtb_reading *out)
+{
+	auto *d = static_cast<double_reader *>(user);
+	d->batches++;
+	d->batch_crops += n;
+	for (int i = 0; i < n; i++) {
+		int rc = answer(user, crops[i], &out[i]);
+		if (rc != MTB_OK)
+			return rc;
+	}
+	return MTB_OK;
+}
 } // namespace
 
 TEST(RegisterRead, CropsShowTheirElementsAndTheVolumeComesOut)
@@ -106,12 +120,26 @@ TEST(RegisterRead, CropsShowTheirElementsAndTheVolumeComesOut)
 				std::printf("seed %d element %d: correlation %.2f\n", s, i, d.ncc[i]);
 			}
 		}
+		double ncc_single[MTB_LAYOUT_MAX_ELEMENTS];
+		memcpy(ncc_single, d.ncc, sizeof ncc_single);
 		/* One refused element refuses the register, naming it. */
 		d.next = 0;
 		d.refuse_element = 6;
 		ASSERT_EQ(mtb_register_read(&l, img, &rd, nullptr, &r, &eb), MTB_OK) << eb.msg;
 		EXPECT_TRUE(r.refused);
 		EXPECT_EQ(std::string(r.reason), "roller 7 unreadable: glare over the digit");
+		/* The same through the batch readers: one call for the 8 rollers, one for the 4
+		 * pointers, the same crops (checked by the double) and the same volume. */
+		struct mtb_register_readers rb = { answer, answer, &d, answer_all, answer_all };
+		d.next = 0;
+		d.refuse_element = -1;
+		ASSERT_EQ(mtb_register_read(&l, img, &rb, nullptr, &r, &eb), MTB_OK) << eb.msg;
+		EXPECT_EQ(d.batches, 2);
+		EXPECT_EQ(d.batch_crops, 12);
+		ASSERT_FALSE(r.refused) << r.reason;
+		EXPECT_LE(std::llabs(r.volume_ul - v % l.range_ul), 5) << "seed " << s;
+		for (int i = 0; i < 12; i++)
+			EXPECT_EQ(d.ncc[i], ncc_single[i]) << "seed " << s << " element " << i;
 		mtb_image_destroy(img);
 	}
 	EXPECT_LE(low, total / 20) << low << " of " << total << " crops do not look like their element";

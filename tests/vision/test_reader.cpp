@@ -224,3 +224,70 @@ TEST(Reader, ReadsHeldOutNeedles)
 	EXPECT_GE(s.within1, s.read * 90 / 100) << s.within1 << " of " << s.read;
 	EXPECT_LE(s.wrong_digit, s.read * 2 / 100) << "confident readings off by a digit or more";
 }
+
+// The batch readers (a register's crops at once) with the cascade off give, crop for crop,
+// exactly what the single-crop readers give; with the cascade on, a crop read on its first view
+// alone lands on the same tenth as all its views read together, or within one tenth of it, and
+// refuses no less often overall on these held-out crops than it did, within a few.
+static void batch_matches_single(const char *sub, bool digit)
+{
+	Vision vis;
+	ASSERT_NE(vis.v, nullptr);
+	std::string dir = std::string(MTB_SOURCE_DIR) + "/tests/data/" + sub;
+	std::vector<Img> imgs(files_in(dir).size());
+	std::vector<const mtb_image *> crops;
+	size_t k = 0;
+	for (const std::string &name : files_in(dir)) {
+		mtb_errbuf eb{};
+		ASSERT_EQ(mtb_image_load((dir + "/" + name).c_str(), &imgs[k].p, &eb), MTB_OK) << eb.msg;
+		crops.push_back(imgs[k++].p);
+	}
+	ASSERT_GT(crops.size(), 20u);   // more than one network pass (16 crops)
+	int n = (int)crops.size();
+	std::vector<mtb_reading> single((size_t)n), batch((size_t)n), cascade((size_t)n);
+	for (int i = 0; i < n; i++)
+		ASSERT_EQ(digit ? mtb_vision_read_digit(vis.v, crops[(size_t)i], &single[(size_t)i])
+				: mtb_vision_read_needle(vis.v, crops[(size_t)i], &single[(size_t)i]),
+			  MTB_OK);
+	mtb_vision_set_cascade(vis.v, 0);
+	ASSERT_EQ(digit ? mtb_vision_read_digits(vis.v, crops.data(), n, batch.data())
+			: mtb_vision_read_needles(vis.v, crops.data(), n, batch.data()),
+		  MTB_OK);
+	mtb_vision_set_cascade(vis.v, 0.9);
+	ASSERT_EQ(digit ? mtb_vision_read_digits(vis.v, crops.data(), n, cascade.data())
+			: mtb_vision_read_needles(vis.v, crops.data(), n, cascade.data()),
+		  MTB_OK);
+	int refused_single = 0, refused_cascade = 0;
+	for (size_t i = 0; i < (size_t)n; i++) {
+		EXPECT_EQ(batch[i].refused, single[i].refused) << i;
+		EXPECT_EQ(batch[i].value, single[i].value) << i;
+		EXPECT_NEAR(batch[i].confidence, single[i].confidence, 1e-5) << i;
+		refused_single += single[i].refused;
+		refused_cascade += cascade[i].refused;
+		if (!cascade[i].refused && !single[i].refused) {
+			EXPECT_LE(mtb_reader_circ_dist(cascade[i].value, single[i].value), 0.1 + 1e-9) << i;
+		}
+	}
+	EXPECT_LE(refused_cascade, refused_single + 3);
+}
+
+TEST(Reader, BatchReadsAsSingleCrops)
+{
+	batch_matches_single("digits", true);
+	batch_matches_single("needles", false);
+}
+
+TEST(Reader, BatchChecksEveryCrop)
+{
+	Vision vis;
+	Img good, bad;
+	ASSERT_EQ(mtb_image_create(&good.p, 20, 32, 3), MTB_OK);
+	ASSERT_EQ(mtb_image_create(&bad.p, 20, 32, 3), MTB_OK);
+	bad.p->channels = 2;
+	const mtb_image *crops[2] = { good.p, bad.p };
+	mtb_reading r[2]{};
+	EXPECT_EQ(mtb_vision_read_digits(vis.v, crops, 2, r), MTB_ERR_ARG);
+	crops[1] = nullptr;
+	EXPECT_EQ(mtb_vision_read_needles(vis.v, crops, 2, r), MTB_ERR_ARG);
+	EXPECT_EQ(mtb_vision_read_digits(vis.v, crops, 0, r), MTB_OK);
+}
