@@ -41,6 +41,7 @@ void mtb_run_params_default(struct mtb_run_params *p)
 	p->ref_repeat_u = 0.0002;
 	p->manual_read_s = 15;
 	p->settle_s = 5;
+	p->ramp_u_of_mpe = 0.1;
 	p->pid.kp = 10;
 	p->pid.ti_s = 2;
 	p->pid.td_s = 0;
@@ -550,6 +551,72 @@ static void mean_conditions(struct run *r, int64_t t0, int64_t t1, struct mtb_re
 	}
 }
 
+/* What a standing start's ramps may add to a meter's error. Over the ramps the water passes at
+ * every flow below the test flow Q, and the measured error is the volume-weighted mean of the
+ * meter's error over all of it (R 49-2 asks for a test volume large enough to make this
+ * negligible and gives no figure). The reference samples say how much water passed at which
+ * flow; what the meter's error did there is not known, only bounded: for a meter within its
+ * MPEs it differs from its error at Q by at most MPE(q) + MPE(Q), and below Q1 a meter may not
+ * register at all (1 + MPE(Q)). Each slice of water between two samples (from sample k0 on,
+ * within [t0, t1]) outside the flow-stability band of Q counts with the bound at the lower of
+ * its two flows. Returns the sum of slice x bound, in uL; *total_ul gets all the water of the
+ * stretch. A meter far outside its MPEs can differ by more; its verdict is a fail either way. */
+static double ramp_bound_ul(const struct run *r, int k0, int64_t t0_us, int64_t t1_us, double flow_lph,
+			    int32_t water_temp_mdegc, int64_t *total_ul)
+{
+	const struct mtb_plan *plan = r->o->plan;
+	enum mtb_mode mode = mtb_plan_mpe_mode(plan);
+	enum mtb_zone zone = mtb_zone_of(&plan->type.flow, flow_lph);
+	double band = (zone == MTB_ZONE_LOWER ? r->p->stab_tol_lower_ppm : r->p->stab_tol_upper_ppm) / 1e6;
+	int32_t mpe_q_ppm = 0;
+	if (mtb_mpe_ppm(plan->rules, plan->type.accuracy_class, zone, water_temp_mdegc, mode, r->o->in_service,
+			&mpe_q_ppm) != MTB_OK)
+		mpe_q_ppm = 0;
+	double bounded_ul = 0;
+	*total_ul = 0;
+	for (int k = k0 + 1; k < r->n_samples; k++) {
+		const struct mtb_ref_obs *a = &r->samples[k - 1], *b = &r->samples[k];
+		if (b->t_us <= t0_us || a->t_us >= t1_us)
+			continue;
+		int64_t dv = b->totaliser_ul - a->totaliser_ul;
+		*total_ul += dv;
+		if (fabs(a->flow_lph - flow_lph) <= band * flow_lph && fabs(b->flow_lph - flow_lph) <= band * flow_lph)
+			continue;
+		double q = fmin(a->flow_lph, b->flow_lph);
+		enum mtb_zone zq = mtb_zone_of(&plan->type.flow, q);
+		if (zq == MTB_ZONE_OUT_OF_RANGE && q > plan->type.flow.q4_lph)
+			zq = MTB_ZONE_UPPER;
+		int32_t mpe_ppm = 1000000;
+		if (zq == MTB_ZONE_OUT_OF_RANGE ||
+		    mtb_mpe_ppm(plan->rules, plan->type.accuracy_class, zq, water_temp_mdegc, mode, r->o->in_service,
+				&mpe_ppm) != MTB_OK)
+			mpe_ppm = 1000000;
+		bounded_ul += (double)dv * (mpe_ppm + mpe_q_ppm) / 1e6;
+	}
+	return bounded_ul;
+}
+
+/* ramp_bound_ul from sample k0 to the last one, at the last sample's water temperature. */
+static double ramp_since(const struct run *r, int k0, double flow_lph)
+{
+	if (r->n_samples < k0 + 2)
+		return 0;
+	const struct mtb_ref_obs *last = &r->samples[r->n_samples - 1];
+	int64_t total_ul;
+	return ramp_bound_ul(r, k0, r->samples[k0].t_us, last->t_us + 1, flow_lph,
+			     (int32_t)llround(last->temp_ref_c * 1000), &total_ul);
+}
+
+/* The ramps' term of a standing-start point: the half-width (rectangular) of what they may add
+ * to the error, relative to the test's water. */
+static double standing_start_rel(const struct run *r, int64_t t0_us, int64_t t1_us, double flow_lph,
+				 int32_t water_temp_mdegc)
+{
+	int64_t total_ul;
+	double b_ul = ramp_bound_ul(r, 0, t0_us, t1_us, flow_lph, water_temp_mdegc, &total_ul);
+	return total_ul > 0 ? b_ul / (double)total_ul : 0.0;
+}
+
 static void budget_json(const struct mtb_u_budget *b, char *buf, size_t len)
 {
 	size_t at = (size_t)snprintf(buf, len, "{\"k\":%.1f,\"u_c_pct\":%.5f,\"u_exp_pct\":%.5f,\"components\":[", b->k,
@@ -629,6 +696,9 @@ static int judge_and_commit(struct run *r, int idx, const struct mtb_plan_point 
 				.flow_lph = flow,
 				.temp_diff_u_k = r->p->temp_u_k,
 				.beta_per_k = 2.07e-4,
+				.start_stop_rel = standing ? standing_start_rel(r, mr.t_start_us, mr.t_end_us, flow,
+										 (int32_t)llround(mut.temp_c * 1000))
+							   : 0,
 			};
 			struct mtb_u_budget b;
 			mtb_point_u_budget(&ui, &b);
@@ -757,6 +827,7 @@ static int run_point(struct run *r, int idx)
 	const struct mtb_plan_point *pt = &plan->points[idx];
 	bool manual = r->o->reading == MTB_READING_MANUAL;
 	bool standing = manual || plan->start == MTB_START_STANDING;
+	double stop_b_ul = 0;   /* standing start: the stop ramp's bound (ramp_bound_ul) */
 	int rc;
 	r->n_samples = 0;
 	r->prog.point_index = idx;
@@ -767,8 +838,13 @@ static int run_point(struct run *r, int idx)
 	if (standing) {
 		/* Standing start: establish the flow once (so the valve is where it must be), stop,
 		 * read at rest, then run from rest. */
-		if ((rc = set_flow(r, pt)) != MTB_OK || (rc = stop_flow(r)) != MTB_OK)
+		if ((rc = set_flow(r, pt)) != MTB_OK)
 			return rc;
+		/* This stop is the test's stop to come: its ramp counts in the test volume (below). */
+		int k_stop = r->n_samples ? r->n_samples - 1 : 0;
+		if ((rc = stop_flow(r)) != MTB_OK)
+			return rc;
+		stop_b_ul = ramp_since(r, k_stop, pt->flow_lph);
 		progress(r, MTB_RUN_START);
 		if ((rc = read_all(r, 0)) != MTB_OK)
 			return rc;
@@ -795,6 +871,7 @@ static int run_point(struct run *r, int idx)
 	r->prog.target_volume_l = target_l;
 
 	progress(r, MTB_RUN_RUN);
+	int k_run = r->n_samples ? r->n_samples - 1 : 0;
 	int64_t tot0 = r->n_samples ? r->samples[r->n_samples - 1].totaliser_ul : 0;
 	double flow_sum = 0;
 	int flow_n = 0;
@@ -813,6 +890,21 @@ static int run_point(struct run *r, int idx)
 		bool lower = mtb_zone_of(&plan->type.flow, pt->flow_lph) == MTB_ZONE_LOWER;
 		double band = (lower ? r->p->stab_tol_lower_ppm : r->p->stab_tol_upper_ppm) / 1e6;
 		if (flow_n > 0 || fabs(obs.flow_lph - pt->flow_lph) <= band * pt->flow_lph) {
+			/* Standing start, the start ramp just over: enough water that the ramps' term
+			 * of U, 2 (B / V) / sqrt(3) with B that of the start and the stop ramps, stays
+			 * within ramp_u_of_mpe of the MPE: V >= 2 B / (sqrt(3) share MPE). */
+			if (flow_n == 0 && standing && mpe_ppm > 0 && r->p->ramp_u_of_mpe > 0) {
+				double b_l = (ramp_since(r, k_run, pt->flow_lph) + stop_b_ul) / 1e6;
+				double need_l = 2.0 * b_l / (sqrt(3.0) * r->p->ramp_u_of_mpe * mpe_ppm / 1e6);
+				if (need_l > target_l) {
+					target_l = pt->max_volume_l > 0 && need_l > pt->max_volume_l ? pt->max_volume_l : need_l;
+					if (need_l > target_l)
+						mtb_log_msg(r->o->log, MTB_LOG_WARN, TAG,
+							    "point %s: test volume limited to %.3f L by the plan (the ramps ask %.3f L)",
+							    pt->name, target_l, need_l);
+					r->prog.target_volume_l = target_l;
+				}
+			}
 			flow_sum += obs.flow_lph;
 			flow_n++;
 		}

@@ -51,6 +51,8 @@ struct mtb_run_params {
 	double ref_repeat_u;         /* standard uncertainty of the reference's repeatability, fraction */
 	double manual_read_s;        /* manual reading: seconds per meter per reading */
 	double settle_s;             /* standing start: wait for the flow to stop before reading */
+	double ramp_u_of_mpe;        /* standing start: the test volume is made large enough that the
+				      * ramps' term of U stays within this share of the MPE (0.1) */
 	struct mtb_pid_gains { double kp, ti_s, td_s; } pid;
 };
 void mtb_run_params_default(struct mtb_run_params *p);

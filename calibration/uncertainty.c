@@ -52,5 +52,9 @@ void mtb_point_u_budget(const struct mtb_point_u_in *in, struct mtb_u_budget *ou
 	mtb_u_budget_add(out, "flying-start timing (start)", sync, MTB_U_RECT, 1);
 	mtb_u_budget_add(out, "flying-start timing (stop)", sync, MTB_U_RECT, 1);
 	mtb_u_budget_add(out, "temperature difference ref-MUT", in->temp_diff_u_k, MTB_U_RECT, in->beta_per_k);
+	/* A standing start measures the meter over its ramps too: R 49-2 leaves their effect to the
+	 * test volume being large enough; the bench states what is left of it. */
+	if (in->start_stop_rel > 0)
+		mtb_u_budget_add(out, "standing start: ramps", in->start_stop_rel, MTB_U_RECT, 1);
 	mtb_u_budget_combine(out, 2.0);
 }

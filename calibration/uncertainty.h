@@ -56,6 +56,8 @@ struct mtb_point_u_in {
 	double flow_lph;
 	double temp_diff_u_k;         /* half-width of the uncertainty of t_MUT - t_ref, K */
 	double beta_per_k;            /* volumetric expansion of water at the test temperature, 1/K */
+	double start_stop_rel;        /* standing start: half-width of what the ramps may add to the
+				       * error (rectangular), relative; 0 for a flying start */
 };
 
 /* Builds and combines (k = 2) the point's budget. Each reading contributes a rectangular
