@@ -1137,24 +1137,25 @@ int mtb_records_last_session(struct mtb_records *r, char id[MTB_SESSION_ID_LEN +
 	return rc;
 }
 
-int mtb_records_readings_list(struct mtb_records *r, const char *sid, int point_index, struct mtb_reading_view **out,
-			      int *n, struct mtb_errbuf *eb)
+/* The rows of a session's point (all points when point_index < 0) that sql selects, one
+ * elem_size element each, filled by fill; into an allocated array (NULL when none). */
+static int list_rows(struct mtb_records *r, const char *sql, const char *what, const char *sid, int point_index,
+		     size_t elem_size, void (*fill)(sqlite3_stmt *st, void *elem), void **out, int *n,
+		     struct mtb_errbuf *eb)
 {
 	*out = NULL;
 	*n = 0;
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(r->db, "SELECT point_index, seq, position, phase, t_mono_us, volume_ul, confidence,"
-				      " image_sha256 FROM readings WHERE session_id=?1 AND (?2 < 0 OR point_index=?2)"
-				      " ORDER BY point_index, seq", -1, &st, NULL) != SQLITE_OK)
-		return db_err(r, eb, "readings");
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_err(r, eb, what);
 	sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, point_index);
-	struct mtb_reading_view *v = NULL;
+	unsigned char *v = NULL;
 	int cap = 0, rc = MTB_OK, step;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
 			int ncap = cap ? cap * 2 : 64;
-			struct mtb_reading_view *nv = realloc(v, sizeof *v * (size_t)ncap);
+			unsigned char *nv = realloc(v, elem_size * (size_t)ncap);
 			if (!nv) {
 				rc = mtb_errbuf_set(eb, MTB_ERR_NOMEM, "records: out of memory");
 				break;
@@ -1162,19 +1163,12 @@ int mtb_records_readings_list(struct mtb_records *r, const char *sid, int point_
 			v = nv;
 			cap = ncap;
 		}
-		struct mtb_reading_view *x = &v[(*n)++];
-		memset(x, 0, sizeof *x);
-		x->point_index = sqlite3_column_int(st, 0);
-		x->seq = sqlite3_column_int(st, 1);
-		x->position = sqlite3_column_int(st, 2);
-		col_copy(x->phase, sizeof x->phase, st, 3);
-		x->t_mono_us = sqlite3_column_int64(st, 4);
-		x->volume_ul = sqlite3_column_int64(st, 5);
-		x->confidence = sqlite3_column_double(st, 6);
-		col_copy(x->image_sha256, sizeof x->image_sha256, st, 7);
+		unsigned char *x = v + elem_size * (size_t)(*n)++;
+		memset(x, 0, elem_size);
+		fill(st, x);
 	}
 	if (rc == MTB_OK && step != SQLITE_DONE)
-		rc = db_err(r, eb, "readings");
+		rc = db_err(r, eb, what);
 	sqlite3_finalize(st);
 	if (rc != MTB_OK) {
 		free(v);
@@ -1183,6 +1177,31 @@ int mtb_records_readings_list(struct mtb_records *r, const char *sid, int point_
 	}
 	*out = v;
 	return MTB_OK;
+}
+
+static void reading_fill(sqlite3_stmt *st, void *elem)
+{
+	struct mtb_reading_view *x = elem;
+	x->point_index = sqlite3_column_int(st, 0);
+	x->seq = sqlite3_column_int(st, 1);
+	x->position = sqlite3_column_int(st, 2);
+	col_copy(x->phase, sizeof x->phase, st, 3);
+	x->t_mono_us = sqlite3_column_int64(st, 4);
+	x->volume_ul = sqlite3_column_int64(st, 5);
+	x->confidence = sqlite3_column_double(st, 6);
+	col_copy(x->image_sha256, sizeof x->image_sha256, st, 7);
+}
+
+int mtb_records_readings_list(struct mtb_records *r, const char *sid, int point_index, struct mtb_reading_view **out,
+			      int *n, struct mtb_errbuf *eb)
+{
+	void *v;
+	int rc = list_rows(r,
+			   "SELECT point_index, seq, position, phase, t_mono_us, volume_ul, confidence, image_sha256"
+			   " FROM readings WHERE session_id=?1 AND (?2 < 0 OR point_index=?2) ORDER BY point_index, seq",
+			   "readings", sid, point_index, sizeof **out, reading_fill, &v, n, eb);
+	*out = v;
+	return rc;
 }
 
 int mtb_records_evidence_get(struct mtb_records *r, const char *sha, unsigned char **data, size_t *len, char mime[64],
@@ -1214,50 +1233,28 @@ int mtb_records_evidence_get(struct mtb_records *r, const char *sha, unsigned ch
 	return rc;
 }
 
+static void sample_fill(sqlite3_stmt *st, void *elem)
+{
+	struct mtb_sample_view *x = elem;
+	x->point_index = sqlite3_column_int(st, 0);
+	x->seq = sqlite3_column_int(st, 1);
+	x->t_mono_us = sqlite3_column_int64(st, 2);
+	x->totaliser_ul = sqlite3_column_int64(st, 3);
+	x->flow_lph = sqlite3_column_double(st, 4);
+	x->temp_mdegc = sqlite3_column_int(st, 5);
+	x->pressure_pa = sqlite3_column_int(st, 6);
+}
+
 int mtb_records_samples_list(struct mtb_records *r, const char *sid, int point_index, struct mtb_sample_view **out,
 			     int *n, struct mtb_errbuf *eb)
 {
-	*out = NULL;
-	*n = 0;
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(r->db, "SELECT point_index, seq, t_mono_us, totaliser_ul, flow_lph, temp_mdegc, pressure_pa"
-				      " FROM samples WHERE session_id=?1 AND (?2 < 0 OR point_index=?2)"
-				      " ORDER BY point_index, seq", -1, &st, NULL) != SQLITE_OK)
-		return db_err(r, eb, "samples");
-	sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, point_index);
-	struct mtb_sample_view *v = NULL;
-	int cap = 0, rc = MTB_OK, step;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			int ncap = cap ? cap * 2 : 256;
-			struct mtb_sample_view *nv = realloc(v, sizeof *v * (size_t)ncap);
-			if (!nv) {
-				rc = mtb_errbuf_set(eb, MTB_ERR_NOMEM, "records: out of memory");
-				break;
-			}
-			v = nv;
-			cap = ncap;
-		}
-		struct mtb_sample_view *x = &v[(*n)++];
-		x->point_index = sqlite3_column_int(st, 0);
-		x->seq = sqlite3_column_int(st, 1);
-		x->t_mono_us = sqlite3_column_int64(st, 2);
-		x->totaliser_ul = sqlite3_column_int64(st, 3);
-		x->flow_lph = sqlite3_column_double(st, 4);
-		x->temp_mdegc = sqlite3_column_int(st, 5);
-		x->pressure_pa = sqlite3_column_int(st, 6);
-	}
-	if (rc == MTB_OK && step != SQLITE_DONE)
-		rc = db_err(r, eb, "samples");
-	sqlite3_finalize(st);
-	if (rc != MTB_OK) {
-		free(v);
-		*n = 0;
-		return rc;
-	}
+	void *v;
+	int rc = list_rows(r,
+			   "SELECT point_index, seq, t_mono_us, totaliser_ul, flow_lph, temp_mdegc, pressure_pa"
+			   " FROM samples WHERE session_id=?1 AND (?2 < 0 OR point_index=?2) ORDER BY point_index, seq",
+			   "samples", sid, point_index, sizeof **out, sample_fill, &v, n, eb);
 	*out = v;
-	return MTB_OK;
+	return rc;
 }
 
 static char *col_dup(sqlite3_stmt *st, int col)
