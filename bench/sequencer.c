@@ -821,6 +821,20 @@ static int manual_reading_time(struct run *r)
 	return wait_s(r, r->p->manual_read_s * r->o->plan->n_meters);
 }
 
+/* Standing start: every dial read at rest (phase 0 start, 1 end), the technician's walk when
+ * the reading is manual, then the inlet opened again. */
+static int read_at_rest(struct run *r, int phase)
+{
+	int rc = read_all(r, phase);
+	if (rc == MTB_OK && r->o->reading == MTB_READING_MANUAL)
+		rc = manual_reading_time(r);
+	if (rc != MTB_OK)
+		return rc;
+	if ((rc = r->io->ops->set_inlet(r->io->ctx, true)) != MTB_OK)
+		return fail(r, rc, "inlet valve cannot be opened");
+	return MTB_OK;
+}
+
 static int run_point(struct run *r, int idx)
 {
 	const struct mtb_plan *plan = r->o->plan;
@@ -846,12 +860,8 @@ static int run_point(struct run *r, int idx)
 			return rc;
 		stop_b_ul = ramp_since(r, k_stop, pt->flow_lph);
 		progress(r, MTB_RUN_START);
-		if ((rc = read_all(r, 0)) != MTB_OK)
+		if ((rc = read_at_rest(r, 0)) != MTB_OK)
 			return rc;
-		if (manual && (rc = manual_reading_time(r)) != MTB_OK)
-			return rc;
-		if ((rc = r->io->ops->set_inlet(r->io->ctx, true)) != MTB_OK)
-			return fail(r, rc, "inlet valve cannot be opened");
 	} else {
 		if ((rc = set_flow(r, pt)) != MTB_OK)
 			return rc;
@@ -919,12 +929,8 @@ static int run_point(struct run *r, int idx)
 		if ((rc = stop_flow(r)) != MTB_OK)
 			return rc;
 		progress(r, MTB_RUN_READ);
-		if ((rc = read_all(r, 1)) != MTB_OK)
+		if ((rc = read_at_rest(r, 1)) != MTB_OK)
 			return rc;
-		if (manual && (rc = manual_reading_time(r)) != MTB_OK)
-			return rc;
-		if ((rc = r->io->ops->set_inlet(r->io->ctx, true)) != MTB_OK)
-			return fail(r, rc, "inlet valve cannot be opened");
 	} else {
 		progress(r, MTB_RUN_READ);
 		if ((rc = read_all(r, 1)) != MTB_OK)
