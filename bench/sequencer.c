@@ -74,6 +74,8 @@ struct run {
 	struct mtb_ref_obs *samples;
 	/* readings of the current point: [meter][start|end] */
 	struct meter_frames (*frames)[2];
+	/* each meter's budget and corrections of the point being judged, as JSON */
+	struct point_json { char budget[1024], corrections[512]; } *json;
 	uint64_t rng;
 	struct mtb_run_progress prog;
 };
@@ -634,7 +636,6 @@ static int judge_and_commit(struct run *r, int idx, const struct mtb_plan_point 
 	bool manual = r->o->reading == MTB_READING_MANUAL;
 	progress(r, MTB_RUN_JUDGE);
 	struct mtb_point_record rec[MTB_PLAN_MAX_METERS];
-	static char budgets[MTB_PLAN_MAX_METERS][1024], corrs[MTB_PLAN_MAX_METERS][512];
 	struct mtb_reading_record rd[MTB_PLAN_MAX_METERS * 2 * MAX_FRAMES];
 	int n_rd = 0, n_read = 0;
 	memset(rec, 0, sizeof rec);
@@ -647,9 +648,10 @@ static int judge_and_commit(struct run *r, int idx, const struct mtb_plan_point 
 		p->point_name = pt->name;
 		p->position = plan->meters[m].position;
 		p->start_method = manual || plan->start == MTB_START_STANDING ? "standing" : "flying";
-		p->budget_json = budgets[m];
-		p->corrections_json = corrs[m];
-		budgets[m][0] = corrs[m][0] = '\0';
+		char *budget = r->json[m].budget, *corrs = r->json[m].corrections;
+		p->budget_json = budget;
+		p->corrections_json = corrs;
+		budget[0] = corrs[0] = '\0';
 
 		struct mtb_ref_obs c;
 		mean_conditions(r, mr.t_start_us, mr.t_end_us, &c);
@@ -677,7 +679,7 @@ static int judge_and_commit(struct run *r, int idx, const struct mtb_plan_point 
 			/* No honest number for this meter at this point: recorded as invalid with why. */
 			p->zone = mtb_zone_name(mtb_zone_of(&plan->type.flow, flow));
 			p->verdict = "invalid";
-			snprintf(corrs[m], sizeof corrs[m], "{\"unreadable\":\"%s\"}", mr.why);
+			snprintf(corrs, sizeof r->json[m].corrections, "{\"unreadable\":\"%s\"}", mr.why);
 			mtb_log_msg(r->o->log, MTB_LOG_WARN, TAG, "point %s meter %d: %s", pt->name, p->position, mr.why);
 		} else {
 			n_read++;
@@ -702,8 +704,8 @@ static int judge_and_commit(struct run *r, int idx, const struct mtb_plan_point 
 			};
 			struct mtb_u_budget b;
 			mtb_point_u_budget(&ui, &b);
-			budget_json(&b, budgets[m], sizeof budgets[m]);
-			snprintf(corrs[m], sizeof corrs[m],
+			budget_json(&b, budget, sizeof r->json[m].budget);
+			snprintf(corrs, sizeof r->json[m].corrections,
 				 "{\"reference_raw_l\":%.6f,\"reference_error_pct\":%.5f,\"t_ref_c\":%.3f,\"t_mut_c\":%.3f,"
 				 "\"p_ref_kpa\":%.2f,\"p_mut_kpa\":%.2f,\"reading_resolution_l\":%.6f}",
 				 mr.va_raw_ul / 1e6, e_ref * 100, ref.temp_c, mut.temp_c, ref.p_abs_kpa, mut.p_abs_kpa,
@@ -948,10 +950,11 @@ int mtb_run_execute(const struct mtb_bench_io *io, const struct mtb_run_opts *o,
 	struct run r = { .io = io, .o = o, .p = &o->params, .sum = out, .eb = eb };
 	r.samples = malloc(sizeof *r.samples * MAX_SAMPLES);
 	r.frames = calloc(MTB_PLAN_MAX_METERS, sizeof *r.frames);
+	r.json = calloc(MTB_PLAN_MAX_METERS, sizeof *r.json);
 	r.prog.n_points = o->plan->n_points;
 	r.prog.meters_total = o->plan->n_meters;
 	int rc = MTB_OK;
-	if (!r.samples || !r.frames)
+	if (!r.samples || !r.frames || !r.json)
 		rc = fail(&r, MTB_ERR_NOMEM, "out of memory");
 	if (rc == MTB_OK)
 		rc = purge(&r);
@@ -979,5 +982,6 @@ int mtb_run_execute(const struct mtb_bench_io *io, const struct mtb_run_opts *o,
 		o->progress(o->progress_user, &r.prog);
 	free(r.samples);
 	free(r.frames);
+	free(r.json);
 	return rc;
 }
