@@ -618,5 +618,8 @@ void mtb_bus_health_get(struct mtb_bus *bus, struct mtb_bus_health *out)
 {
 	pthread_mutex_lock(&bus->mu);
 	*out = bus->health;
+	out->queued = 0;
+	for (const struct pending *p = bus->queue; p; p = p->next)
+		out->queued++;
 	pthread_mutex_unlock(&bus->mu);
 }

@@ -64,6 +64,7 @@ struct mtb_bus_health {
 	uint64_t n_requests, n_ok, n_timeouts, n_retries, n_exceptions, n_link_errors;
 	uint64_t n_connects;     /* successful (re)connections */
 	int backoff_ms;          /* current reconnect back-off */
+	int queued;              /* requests waiting for the owner thread (not the one in progress) */
 };
 
 struct mtb_bus;

@@ -115,6 +115,23 @@ void FaultServer::inject(Fault fault, int count, int param)
 	fault_param_ = param;
 }
 
+void FaultServer::hold_next(std::function<bool()> until)
+{
+	{
+		std::lock_guard<std::mutex> l(hold_mu_);
+		hold_until_ = std::move(until);
+		holds_released_ = false;
+	}
+	inject(HOLD, 1);
+}
+
+void FaultServer::release_holds()
+{
+	std::lock_guard<std::mutex> l(hold_mu_);
+	holds_released_ = true;
+	hold_until_ = nullptr;
+}
+
 void FaultServer::pause()
 {
 	std::unique_lock<std::mutex> l(mu_);
@@ -199,6 +216,21 @@ void FaultServer::handle(modbus_t *ctx, const uint8_t *q, int len, int header, i
 		return;
 	case LATE:
 		sleep_ms(param);
+		break;
+	case HOLD:
+		for (;;) {
+			{
+				std::lock_guard<std::mutex> l(mu_);
+				if (stop_)
+					return;
+			}
+			{
+				std::lock_guard<std::mutex> l(hold_mu_);
+				if (holds_released_ || !hold_until_ || hold_until_())
+					break;
+			}
+			sleep_ms(1);
+		}
 		break;
 	default:
 		break;

@@ -8,6 +8,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,7 +18,7 @@
 
 class FaultServer {
 public:
-	enum Fault { NONE, NO_REPLY, LATE, EXCEPTION, DISCONNECT, BAD_CRC };
+	enum Fault { NONE, NO_REPLY, LATE, EXCEPTION, DISCONNECT, BAD_CRC, HOLD };
 	struct Seen {
 		int unit, function, address;
 	};
@@ -45,6 +46,13 @@ public:
 	void clear_seen();
 	// Blocks the serving thread for ms before it handles the next request (to queue work up).
 	void stall_next(int ms) { inject(LATE, 1, ms); }
+	// Holds the next request unanswered until `until` returns true (asked every millisecond by
+	// the serving thread), then answers it: a late reply timed by an event of the test (e.g. the
+	// client has counted its timeout) instead of by a delay that a loaded machine can stretch.
+	void hold_next(std::function<bool()> until);
+	// Ends any hold at once and never asks its predicate again; call it before whatever the
+	// predicate looks at goes away (HoldRelease does so on scope exit).
+	void release_holds();
 
 private:
 	FaultServer() = default;
@@ -69,6 +77,16 @@ private:
 	int fault_count_ = 0, fault_param_ = 0;
 	bool stop_ = false, paused_ = false, paused_ack_ = false;
 	int wake_[2] = { -1, -1 };
+	std::mutex hold_mu_;                 // serialises the predicate with release_holds()
+	std::function<bool()> hold_until_;   // hold_mu_
+	bool holds_released_ = false;        // hold_mu_
+};
+
+// Releases the server's holds when it goes out of scope: declared after the objects a hold's
+// predicate looks at, so a test that fails half-way never leaves the server asking a destroyed one.
+struct HoldRelease {
+	FaultServer *s;
+	~HoldRelease() { s->release_holds(); }
 };
 
 // socat linking two pseudo-terminals DIR/ttyA <-> DIR/ttyB (bench notes, verified recipe).

@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <thread>
 
@@ -42,6 +44,26 @@ mtb_bus_cfg rtu_cfg(const std::string &dev, int timeout_ms = 300, int retries = 
 	return c;
 }
 
+// Waits (1 ms steps) until cond() holds or ms have passed; returns cond(). Only a failing test
+// waits the whole time.
+bool eventually(const std::function<bool()> &cond, int ms = 20000)
+{
+	auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+	while (!cond()) {
+		if (std::chrono::steady_clock::now() > end)
+			return cond();
+		std::this_thread::sleep_for(std::chrono::milliseconds(1));
+	}
+	return true;
+}
+
+// A late reply is sent the moment the bus has counted its timeout, so it always arrives after
+// the timeout (never early enough to be taken as the answer itself, as a fixed 50 ms margin
+// was on a loaded machine) and early in the settle wait of gap + timeout/2 that follows.
+// LATE_TIMEOUT_MS gives that wait 500 ms: the serving thread, and on RTU socat, have that long
+// to be scheduled and deliver the reply before the bus flushes.
+constexpr int LATE_TIMEOUT_MS = 1000;
+
 struct Bus {
 	mtb_bus *b = nullptr;
 	explicit Bus(const mtb_bus_cfg &c)
@@ -51,7 +73,7 @@ struct Bus {
 	}
 	~Bus() { mtb_bus_destroy(b); }
 	int read(int unit, mtb_reg_function fn, int addr, int count, mtb_bus_req *r, std::string *err = nullptr,
-		 mtb_bus_prio prio = MTB_PRIO_CONTROL)
+		 mtb_bus_prio prio = MTB_PRIO_CONTROL, int timeout_ms = 0)
 	{
 		*r = mtb_bus_req{};
 		r->op = MTB_OP_READ;
@@ -59,6 +81,7 @@ struct Bus {
 		r->unit_id = unit;
 		r->address = (uint16_t)addr;
 		r->count = (uint16_t)count;
+		r->timeout_ms = timeout_ms;
 		mtb_errbuf eb{};
 		int rc = mtb_bus_transact(b, r, prio, &eb);
 		if (err)
@@ -149,10 +172,11 @@ TEST(BusTcp, LateReplyIsNotTakenForTheNextAnswer)
 	srv->set_holding(1, 0, 1111);
 	srv->set_holding(1, 10, 2222);
 	Bus bus(tcp_cfg(srv->port(), 400, 0));
+	HoldRelease release{ srv.get() };
 	mtb_bus_req r;
-	// Answers 50 ms after the timeout, well inside the 200 ms the bus waits before flushing.
-	srv->inject(FaultServer::LATE, 1, 450);
-	EXPECT_EQ(MTB_ERR_TIMEOUT, bus.read(1, MTB_FN_HOLDING, 0, 1, &r));
+	// Answered only once the bus has timed out: the reply arrives during the settle wait.
+	srv->hold_next([&] { return bus.health().n_timeouts >= 1; });
+	EXPECT_EQ(MTB_ERR_TIMEOUT, bus.read(1, MTB_FN_HOLDING, 0, 1, &r, nullptr, MTB_PRIO_CONTROL, LATE_TIMEOUT_MS));
 	ASSERT_EQ(MTB_OK, bus.read(1, MTB_FN_HOLDING, 10, 1, &r));
 	EXPECT_EQ(2222, r.regs[0]);
 
@@ -160,9 +184,11 @@ TEST(BusTcp, LateReplyIsNotTakenForTheNextAnswer)
 	auto srv2 = FaultServer::tcp();
 	srv2->set_holding(1, 0, 1111);
 	Bus bus2(tcp_cfg(srv2->port(), 400, 2));
-	srv2->inject(FaultServer::LATE, 1, 450);
-	ASSERT_EQ(MTB_OK, bus2.read(1, MTB_FN_HOLDING, 0, 1, &r));
+	HoldRelease release2{ srv2.get() };
+	srv2->hold_next([&] { return bus2.health().n_timeouts >= 1; });
+	ASSERT_EQ(MTB_OK, bus2.read(1, MTB_FN_HOLDING, 0, 1, &r, nullptr, MTB_PRIO_CONTROL, LATE_TIMEOUT_MS));
 	EXPECT_EQ(1111, r.regs[0]);
+	EXPECT_EQ(1u, bus2.health().n_timeouts);
 	EXPECT_GE(bus2.health().n_retries, 1u);
 }
 
@@ -232,24 +258,33 @@ TEST(BusTcp, ServerGoneAndBackRecoversWithBackoff)
 
 TEST(BusTcp, SafetyRequestsJumpTheQueue)
 {
+	// Every step waits for the state it needs (the server holding the first request, each
+	// further request in the bus's queue) instead of sleeping and hoping the threads have run:
+	// the order of arrival is exactly poll 101, 102, 103, control 200, safety 201.
+	std::atomic<bool> go{ false };
 	auto srv = FaultServer::tcp();
-	Bus bus(tcp_cfg(srv->port(), 2000, 0));
+	Bus bus(tcp_cfg(srv->port(), 20000, 0));   // the held request must not time out
+	HoldRelease release{ srv.get() };
 	mtb_bus_req r;
 	ASSERT_EQ(MTB_OK, bus.read(1, MTB_FN_HOLDING, 0, 1, &r));
 	srv->clear_seen();
-	srv->stall_next(300);   // the owner thread is busy with the first request meanwhile
+	srv->hold_next([&] { return go.load(); });   // the owner thread is busy with the first request meanwhile
 	std::vector<std::thread> ts;
+	bool ordered = true;
 	ts.emplace_back([&] { mtb_bus_req q; bus.read(1, MTB_FN_HOLDING, 100, 1, &q, nullptr, MTB_PRIO_POLL); });
-	std::this_thread::sleep_for(std::chrono::milliseconds(50));
-	for (int i = 0; i < 3; i++) {
-		ts.emplace_back([&, i] { mtb_bus_req q; bus.read(1, MTB_FN_HOLDING, 101 + i, 1, &q, nullptr, MTB_PRIO_POLL); });
-		std::this_thread::sleep_for(std::chrono::milliseconds(10));
-	}
-	ts.emplace_back([&] { bus.write_reg(1, 200, 0, MTB_PRIO_CONTROL); });
-	std::this_thread::sleep_for(std::chrono::milliseconds(10));
-	ts.emplace_back([&] { bus.write_reg(1, 201, 0, MTB_PRIO_SAFETY); });
+	ordered = ordered && eventually([&] { return srv->seen().size() == 1; });
+	auto queue = [&](int n, std::function<void()> fn) {
+		ts.emplace_back(std::move(fn));
+		ordered = ordered && eventually([&] { return bus.health().queued == n; });
+	};
+	for (int i = 0; i < 3; i++)
+		queue(1 + i, [&, i] { mtb_bus_req q; bus.read(1, MTB_FN_HOLDING, 101 + i, 1, &q, nullptr, MTB_PRIO_POLL); });
+	queue(4, [&] { bus.write_reg(1, 200, 0, MTB_PRIO_CONTROL); });
+	queue(5, [&] { bus.write_reg(1, 201, 0, MTB_PRIO_SAFETY); });
+	go = true;
 	for (auto &t : ts)
 		t.join();
+	ASSERT_TRUE(ordered) << "requests did not reach the server and the queue in time";
 	auto seen = srv->seen();
 	ASSERT_EQ(6u, seen.size());
 	EXPECT_EQ(100, seen[0].address);   // in flight when the others arrived
@@ -379,15 +414,17 @@ TEST_F(BusRtu, NoReplyLateReplyAndException)
 	srv_->set_holding(1, 0, 1111);
 	srv_->set_holding(1, 10, 2222);
 	Bus bus(rtu_cfg(pty_->a(), 400, 0));
+	HoldRelease release{ srv_.get() };
 	mtb_bus_req r;
 	std::string err;
 	srv_->inject(FaultServer::NO_REPLY, 1);
 	EXPECT_EQ(MTB_ERR_TIMEOUT, bus.read(1, MTB_FN_HOLDING, 0, 1, &r, &err));
 	ASSERT_EQ(MTB_OK, bus.read(1, MTB_FN_HOLDING, 0, 1, &r, &err)) << err;
-	// A late reply to holding 0 arrives while we wait after the timeout: it is flushed, and
-	// holding 10 gets its own value. (RTU has no transaction id to tell them apart.)
-	srv_->inject(FaultServer::LATE, 1, 450);
-	EXPECT_EQ(MTB_ERR_TIMEOUT, bus.read(1, MTB_FN_HOLDING, 0, 1, &r, &err));
+	// A late reply to holding 0, sent once the bus has timed out, arrives while it waits after
+	// the timeout: it is flushed, and holding 10 gets its own value. (RTU has no transaction id
+	// to tell them apart: without the wait 1111 is taken for holding 10.)
+	srv_->hold_next([&] { return bus.health().n_timeouts >= 2; });
+	EXPECT_EQ(MTB_ERR_TIMEOUT, bus.read(1, MTB_FN_HOLDING, 0, 1, &r, &err, MTB_PRIO_CONTROL, LATE_TIMEOUT_MS));
 	ASSERT_EQ(MTB_OK, bus.read(1, MTB_FN_HOLDING, 10, 1, &r, &err)) << err;
 	EXPECT_EQ(2222, r.regs[0]);
 	srv_->inject(FaultServer::EXCEPTION, 1, MODBUS_EXCEPTION_ILLEGAL_FUNCTION);
