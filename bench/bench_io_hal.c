@@ -15,7 +15,7 @@ struct mtb_bench_io_hal {
 	struct mtb_bench_io_hal_opts o;
 	struct mtb_clock clock;
 	int64_t sim_t_us;                /* lockstep: the simulator's time after the last advance */
-	int64_t pace_sim0_us, pace_wall0_us;   /* pace: where bench time and wall time started */
+	struct mtb_bench_pace pace;      /* --pace (lockstep) */
 	struct mtb_device *reference, *control_valve, *pump, *inlet, *sim_clock;
 	struct mtb_device *p_in, *p_out, *t_ref, *t_out;
 	struct mtb_errbuf eb;            /* detail of the last failure */
@@ -70,22 +70,33 @@ static int io_wait(void *ctx, int64_t dt_us)
 		return MTB_OK;
 	}
 	int rc = mtb_bench_lockstep_advance(h->sim_clock, dt_us, &h->sim_t_us, &h->eb);
-	if (rc == MTB_OK && h->o.pace > 0) {
-		/* Paced: wall time catches up with bench time / pace, in slices short enough to keep
-		 * the HAL's heartbeat (10 s) alive. A run that fell behind (a loaded machine) carries
-		 * on from where it is: it never races ahead to make up the time. */
-		int64_t due = h->pace_wall0_us + (int64_t)((double)(h->sim_t_us - h->pace_sim0_us) / h->o.pace);
-		int64_t now = mtb_clock_now_us(h->o.wall);
-		if (due < now) {
-			h->pace_wall0_us = now;
-			h->pace_sim0_us = h->sim_t_us;
-		}
-		for (int64_t left; (left = due - mtb_clock_now_us(h->o.wall)) > 0;) {
-			mtb_clock_sleep_us(h->o.wall, left > 500000 ? 500000 : left);
-			mtb_hal_heartbeat(h->hal);
-		}
-	}
+	if (rc == MTB_OK)
+		mtb_bench_pace_wait(&h->pace, h->sim_t_us, h->hal);
 	return rc;
+}
+
+void mtb_bench_pace_start(struct mtb_bench_pace *p, double pace, const struct mtb_clock *wall, int64_t sim_t_us)
+{
+	p->pace = pace;
+	p->wall = wall ? wall : &mtb_clock_system;
+	p->sim0_us = sim_t_us;
+	p->wall0_us = mtb_clock_now_us(p->wall);
+}
+
+void mtb_bench_pace_wait(struct mtb_bench_pace *p, int64_t sim_t_us, struct mtb_hal *hal)
+{
+	if (!(p->pace > 0))
+		return;
+	int64_t due = p->wall0_us + (int64_t)((double)(sim_t_us - p->sim0_us) / p->pace);
+	int64_t now = mtb_clock_now_us(p->wall);
+	if (due < now) {
+		p->wall0_us = now;
+		p->sim0_us = sim_t_us;
+	}
+	for (int64_t left; (left = due - mtb_clock_now_us(p->wall)) > 0;) {
+		mtb_clock_sleep_us(p->wall, left > 500000 ? 500000 : left);
+		mtb_hal_heartbeat(hal);
+	}
 }
 
 static int io_set_inlet(void *ctx, bool open)
@@ -243,8 +254,7 @@ int mtb_bench_io_hal_create(struct mtb_bench_io_hal **out, const struct mtb_benc
 			return rc;
 		}
 		h->sim_t_us = (int64_t)t;
-		h->pace_sim0_us = h->sim_t_us;
-		h->pace_wall0_us = mtb_clock_now_us(h->o.wall);
+		mtb_bench_pace_start(&h->pace, h->o.pace, h->o.wall, h->sim_t_us);
 	}
 	/* A sequencer that stops calling for 10 s of wall time has hung: safe state. */
 	mtb_hal_heartbeat_arm(h->hal, 10000);

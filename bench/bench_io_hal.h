@@ -56,6 +56,20 @@ struct mtb_device;
 int mtb_bench_lockstep_advance(struct mtb_device *sim_clock, int64_t dt_us, int64_t *sim_t_us,
 			       struct mtb_errbuf *eb);
 
+/* Pacing of a lockstep run (--pace X): bench time runs at most X times wall time, so that a
+ * demonstration on the simulator can be watched. Shared by the water-meter and the can ports. */
+struct mtb_bench_pace {
+	double pace;                     /* 0: not paced */
+	const struct mtb_clock *wall;
+	int64_t sim0_us, wall0_us;       /* where bench time and wall time started */
+};
+void mtb_bench_pace_start(struct mtb_bench_pace *p, double pace, const struct mtb_clock *wall, int64_t sim_t_us);
+/* After an advance to sim_t_us: sleeps until wall time has caught up with bench time / X, in
+ * slices of at most 0.5 s that keep the HAL's heartbeat (10 s) alive. A run that fell behind (a
+ * loaded machine) carries on from where it is: it never races ahead to make up the time. */
+struct mtb_hal;
+void mtb_bench_pace_wait(struct mtb_bench_pace *p, int64_t sim_t_us, struct mtb_hal *hal);
+
 #ifdef __cplusplus
 }
 #endif

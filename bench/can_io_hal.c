@@ -19,6 +19,8 @@ struct mtb_can_io_hal {
 	int64_t sim_t_us;          /* lockstep: the simulator's time after the last advance */
 	struct mtb_device *fill, *drain, *balance, *t_water, *t_air, *p_air, *rh_air, *sim_clock;
 	struct mtb_meniscus_scale scale;
+	struct mtb_bench_pace pace;
+	bool fill_cmd, drain_cmd;  /* the valves as last commanded (for the live view) */
 	struct mtb_errbuf eb;
 };
 
@@ -35,26 +37,51 @@ static struct mtb_can_io_hal *H(void *ctx) { return ctx; }
 
 static int64_t io_now(void *ctx) { return mtb_clock_now_us(&H(ctx)->clock); }
 
-static int io_wait(void *ctx, int64_t dt_us)
+static int wait_step(struct mtb_can_io_hal *h, int64_t dt_us)
 {
-	struct mtb_can_io_hal *h = H(ctx);
 	mtb_hal_heartbeat(h->hal);
 	if (!h->o.lockstep) {
 		mtb_clock_sleep_us(&h->clock, dt_us);
 		return MTB_OK;
 	}
-	return mtb_bench_lockstep_advance(h->sim_clock, dt_us, &h->sim_t_us, &h->eb);
+	int rc = mtb_bench_lockstep_advance(h->sim_clock, dt_us, &h->sim_t_us, &h->eb);
+	if (rc == MTB_OK)
+		mtb_bench_pace_wait(&h->pace, h->sim_t_us, h->hal);
+	return rc;
+}
+
+/* With an on_wait observer a long wait (settling, draining) goes in steps of at most a second
+ * of bench time, the observer called after each (the live view's frames while the water
+ * settles); the simulator integrates in 10 ms steps either way. */
+#define WAIT_STEP_US 1000000
+
+static int io_wait(void *ctx, int64_t dt_us)
+{
+	struct mtb_can_io_hal *h = H(ctx);
+	if (!h->o.on_wait)
+		return wait_step(h, dt_us);
+	while (dt_us > 0) {
+		int64_t step = dt_us > WAIT_STEP_US ? WAIT_STEP_US : dt_us;
+		int rc = wait_step(h, step);
+		if (rc != MTB_OK)
+			return rc;
+		dt_us -= step;
+		h->o.on_wait(h->o.user, io_now(ctx));
+	}
+	return MTB_OK;
 }
 
 static int io_fill(void *ctx, bool open)
 {
 	struct mtb_can_io_hal *h = H(ctx);
+	h->fill_cmd = open;
 	return mtb_valve_set_open(h->fill, open, &h->eb);
 }
 
 static int io_drain(void *ctx, bool open)
 {
 	struct mtb_can_io_hal *h = H(ctx);
+	h->drain_cmd = open;
 	return mtb_valve_set_open(h->drain, open, &h->eb);
 }
 
@@ -114,6 +141,8 @@ static int io_meniscus(void *ctx, struct mtb_meniscus_obs *out)
 		out->confidence = r.confidence;
 		snprintf(out->reason, sizeof out->reason, "%s", r.reason);
 	}
+	if (h->o.on_frame)
+		h->o.on_frame(h->o.user, img, out, rc == MTB_OK && !r.refused ? r.meniscus_y_px : -1);
 	/* the frame is evidence whether or not it could be read */
 	unsigned char *png = NULL;
 	size_t len = 0;
@@ -131,6 +160,7 @@ static int io_meniscus(void *ctx, struct mtb_meniscus_obs *out)
 static int io_safe(void *ctx)
 {
 	struct mtb_can_io_hal *h = H(ctx);
+	h->fill_cmd = h->drain_cmd = false;
 	int a = mtb_valve_set_open(h->fill, false, &h->eb);
 	int b = mtb_valve_set_open(h->drain, false, &h->eb);
 	return a != MTB_OK ? a : b;
@@ -164,6 +194,17 @@ static const struct mtb_can_io_ops OPS = {
 struct mtb_can_io mtb_can_io_hal_port(struct mtb_can_io_hal *h)
 {
 	return (struct mtb_can_io){ &OPS, h };
+}
+
+int mtb_can_io_hal_capture(struct mtb_can_io_hal *h, struct mtb_image **img, struct mtb_errbuf *eb)
+{
+	return mtb_camera_grab(h->cam, img, eb);
+}
+
+void mtb_can_io_hal_valves_commanded(const struct mtb_can_io_hal *h, bool *fill_open, bool *drain_open)
+{
+	*fill_open = h->fill_cmd;
+	*drain_open = h->drain_cmd;
 }
 
 const char *mtb_can_io_hal_last_error(const struct mtb_can_io_hal *h)
@@ -243,6 +284,7 @@ int mtb_can_io_hal_create(struct mtb_can_io_hal **out, const struct mtb_bench_cf
 			goto fail;
 		}
 		h->sim_t_us = (int64_t)t;
+		mtb_bench_pace_start(&h->pace, opts->pace, NULL, h->sim_t_us);
 	}
 	struct mtb_camera_opts co = { .clock = &h->clock, .log = opts->log, .timeout_ms = 5000 };
 	if ((rc = mtb_camera_open(&h->cam, neck, &co, eb)) != MTB_OK) {

@@ -24,8 +24,11 @@ extern "C" {
 
 struct mtb_can_io_hal;
 
+struct mtb_image;
+
 struct mtb_can_io_hal_opts {
 	bool lockstep;                    /* the bench clock is the simulator's (sim-clock device) */
+	double pace;                      /* lockstep only: bench time at most pace x wall time; 0: none */
 	const struct mtb_vessel *vessel;  /* the neck scale the reader expects */
 	const struct mtb_log *log;
 	/* Every balance reply (rc MTB_OK, or the failure: silent, overload ...). */
@@ -39,6 +42,12 @@ struct mtb_can_io_hal_opts {
 	void (*on_tare)(void *user, int64_t dry_mg);
 	/* The procedure enters a state (bench/can_procedure.h state_changed); may be NULL. */
 	void (*on_state)(void *user, int64_t t_us, int state, int run_index);
+	/* Every neck frame the reader was given, with what it read and the meniscus's row in the
+	 * image (meniscus_y_px < 0: not found) -- for the live view; may be NULL. */
+	void (*on_frame)(void *user, const struct mtb_image *img, const struct mtb_meniscus_obs *m, double meniscus_y_px);
+	/* Called during the procedure's waits, at least once a second of bench time (long waits
+	 * are split); may be NULL. */
+	void (*on_wait)(void *user, int64_t t_us);
 	void *user;
 };
 
@@ -49,6 +58,13 @@ int mtb_can_io_hal_create(struct mtb_can_io_hal **out, const struct mtb_bench_cf
 void mtb_can_io_hal_destroy(struct mtb_can_io_hal *h);
 
 struct mtb_can_io mtb_can_io_hal_port(struct mtb_can_io_hal *h);
+
+/* Grabs a neck frame that nobody reads (the live view between readings: the water rising).
+ * In lockstep it does not move the simulator's clock. */
+int mtb_can_io_hal_capture(struct mtb_can_io_hal *h, struct mtb_image **img, struct mtb_errbuf *eb);
+
+/* The valves as the procedure last commanded them (no device is asked). */
+void mtb_can_io_hal_valves_commanded(const struct mtb_can_io_hal *h, bool *fill_open, bool *drain_open);
 
 /* Detail of the last device failure ("" if none). */
 const char *mtb_can_io_hal_last_error(const struct mtb_can_io_hal *h);

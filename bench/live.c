@@ -375,9 +375,20 @@ static int draw_overlay(const struct frame *raw, const struct mtb_live_overlay *
 	cairo_set_font_size(cr, fs);
 	cairo_text_extents_t te;
 	cairo_text_extents(cr, ov->text, &te);
+	if (te.x_advance + fs * 0.5 > w && te.x_advance > 0) {   /* a narrow frame: the text made to fit */
+		fs = fs * (w - fs * 0.5) / te.x_advance;
+		fs = fs < 9 ? 9 : fs;
+		cairo_set_font_size(cr, fs);
+		cairo_text_extents(cr, ov->text, &te);
+	}
 	double pad = fs * 0.25, bw = te.x_advance + 2 * pad, bh = fs * 1.3;
 	double bx = 0, by = 0;
-	if (ov->w_px > 0 && ov->h_px > 0) {
+	if (ov->w_px > 0 && ov->h_px > 0 && ov->label_top) {   /* the region drawn, the text at the top */
+		cairo_set_source_rgb(cr, 1.0, 0.69, 0.0);
+		cairo_set_line_width(cr, lw);
+		cairo_rectangle(cr, ov->x_px, ov->y_px, ov->w_px, ov->h_px);
+		cairo_stroke(cr);
+	} else if (ov->w_px > 0 && ov->h_px > 0) {
 		cairo_set_source_rgb(cr, 1.0, 0.69, 0.0);
 		cairo_set_line_width(cr, lw);
 		cairo_rectangle(cr, ov->x_px, ov->y_px, ov->w_px, ov->h_px);

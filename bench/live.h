@@ -15,6 +15,7 @@
 #ifndef MTB_BENCH_LIVE_H
 #define MTB_BENCH_LIVE_H
 
+#include "bench/can_procedure.h"
 #include "bench/records.h"
 #include "bench/sequencer.h"
 #include "core/clock.h"
@@ -65,6 +66,8 @@ int mtb_live_event(struct mtb_live *live, const char *json_object);
 struct mtb_live_overlay {
 	char text[64];
 	int x_px, y_px, w_px, h_px;  /* w_px == 0: text only, at the top left */
+	bool label_top;              /* the text at the top left even with a region (so that it hides
+				      * nothing around the region: a neck's scale lines) */
 };
 
 /* Publishes camera `position`'s latest frame (JPEG, copied) with an optional overlay. The
@@ -115,6 +118,42 @@ void mtb_live_progress(struct mtb_live *live, const struct mtb_run_progress *p);
  * the register) and each meter's result (point events). */
 int mtb_live_publish_point(struct mtb_live *live, struct mtb_records *r, const char *session_id,
 			   int point_index, struct mtb_errbuf *eb);
+
+/* ---- a measuring-can run (bench/live_can.c; docs/live-view.md "A can run") ------------------ */
+
+struct mtb_live_can_info {
+	const char *session_id, *serial, *operator_name, *standard;
+	const struct mtb_vessel *vessel;
+	int runs, runs_done;          /* planned; already recorded (a resumed session) */
+	bool resumed;
+};
+/* {"type":"can-session",...}: the vessel, its scale and MPE, the runs planned. */
+char *mtb_live_json_can_session(const struct mtb_live_can_info *c);
+/* {"type":"can-state",...}: the procedure's state (mtb_can_state_name) for run run_index. */
+char *mtb_live_json_can_state(const char *state, int run_index, int n_runs, double bench_time_s);
+
+struct mtb_live_balance {
+	const char *status;           /* "ok", "silent", "overload", "refused" */
+	bool have_mass, stable;
+	int64_t mass_mg;
+	bool have_water;              /* the water in the vessel, estimated from the mass */
+	int64_t water_ul;
+	double fill_pct;              /* of the nominal volume */
+	bool fill_open, drain_open;   /* the valves as last commanded */
+	double bench_time_s;
+};
+/* {"type":"balance",...}: the balance's reply and the fill state. */
+char *mtb_live_json_balance(const struct mtb_live_balance *b);
+/* {"type":"meniscus",...}: one neck frame as read (level, the scale's volume there, confidence)
+ * or refused (reason). */
+char *mtb_live_json_meniscus(int run_index, const struct mtb_meniscus_obs *m, const struct mtb_vessel *v,
+			     double bench_time_s);
+/* {"type":"can-run",...}: a recorded run: volume at the reference temperature, the scale's
+ * volume, error, and U and verdict of that run taken alone (n = 1). */
+char *mtb_live_json_can_run(const struct mtb_vessel *v, const struct mtb_can_u_in *u, int run_index,
+			    const struct mtb_can_run *run);
+/* {"type":"can-result",...}: the series (mean error, U, s, MPE, verdict) or why it aborted. */
+char *mtb_live_json_can_result(const struct mtb_vessel *v, const struct mtb_can_result *r, const char *session_id);
 
 /* ---- replaying a recorded session (meterbench serve) ---------------------------------------- */
 

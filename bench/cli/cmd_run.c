@@ -51,7 +51,8 @@ const char MTB_CMD_RUN_USAGE[] =
 	"A can plan (kind: can, docs/cans.md) verifies a measuring can or cylinder instead: fill\n"
 	"through the bench's can_fill valve, weigh on its balance, read the neck by camera, compute\n"
 	"the volume at the reference temperature (ISO 4787) n times, judge; writes DIR/records.sqlite,\n"
-	"DIR/results.json and DIR/certificate.pdf and prints one JSON line.\n"
+	"DIR/results.json and DIR/certificate.pdf and prints one JSON line; --resume, --live and\n"
+	"--pace work for it as for meters (docs/can-resume.md, docs/live-view.md).\n"
 	"On the simulated bench (a bench file with a sim-clock device) the run is in lockstep with\n"
 	"the simulator: bench time is simulated time. Exit status 1 when the run aborts (the bench\n"
 	"is then in its safe state); Ctrl-C aborts.\n";
@@ -234,16 +235,30 @@ int mtb_cmd_run(int argc, char **argv)
 		if (mtb_config_read("plans", plan_arg, path, sizeof path, &text, &len, &eb) != MTB_OK)
 			return mtb_cli_error(MTB_EXIT_USAGE, "%s: --plan: %s", CMD, eb.msg);
 		if (mtb_can_plan_detect(text, len)) {
-			const char *bad = reading ? "reading" : mtb_cli_get(opts, "live") ? "live"
-					: mtb_cli_get(opts, "pace") ? "pace" : NULL;
-			if (bad) {
+			if (reading) {
 				free(text);
-				return mtb_cli_error(MTB_EXIT_USAGE, "%s: --%s: not for a can plan (%s)", CMD, bad, path);
+				return mtb_cli_error(MTB_EXIT_USAGE, "%s: --reading: not for a can plan (%s)", CMD, path);
+			}
+			double cpace = 0, cviewers = 16;
+			const char *pa = mtb_cli_get(opts, "pace"), *va = mtb_cli_get(opts, "max-viewers");
+			if ((pa && (rc = mtb_cli_double(CMD, "pace", pa, &cpace)) != 0) ||
+			    (va && (rc = mtb_cli_double(CMD, "max-viewers", va, &cviewers)) != 0)) {
+				free(text);
+				return rc;
+			}
+			if (pa && !(cpace > 0 && cpace <= 1e6)) {
+				free(text);
+				return mtb_cli_error(MTB_EXIT_USAGE, "%s: --pace: must be above 0, got '%s'", CMD, pa);
+			}
+			if (!(cviewers >= 1 && cviewers <= 1000) || cviewers != (int)cviewers) {
+				free(text);
+				return mtb_cli_error(MTB_EXIT_USAGE, "%s: --max-viewers: a whole number from 1 to 1000, got '%s'", CMD, va);
 			}
 			struct mtb_run_can_args ca = {
 				.plan_path = path, .plan_text = text, .plan_len = len, .bench = bench_arg, .out = out,
 				.operator_name = mtb_cli_get(opts, "operator"), .resume = mtb_cli_get(opts, "resume"),
-				.quiet = mtb_cli_get(opts, "quiet") != NULL,
+				.quiet = mtb_cli_get(opts, "quiet") != NULL, .live = mtb_cli_get(opts, "live"),
+				.max_viewers = (int)cviewers, .pace = cpace,
 			};
 			rc = mtb_cmd_run_can(&ca);
 			free(text);

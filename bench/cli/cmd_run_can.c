@@ -9,7 +9,10 @@
 #include "bench/can_io_hal.h"
 #include "bench/can_plan.h"
 #include "bench/can_report.h"
+#include "bench/live.h"
 #include "bench/records.h"
+#include "core/clock.h"
+#include "vision/vision.h"
 #include "core/file_out.h"
 #include "core/json.h"
 
@@ -21,8 +24,16 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *const CMD = "run";
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
 
 /* Observations since the last commit, and where they go. */
 struct can_run_ctx {
@@ -35,6 +46,17 @@ struct can_run_ctx {
 	char (*men_sha)[65];
 	int n_men, cap_men;
 	int committed;        /* runs committed */
+	/* live view (NULL without --live) */
+	struct mtb_live *live;
+	struct mtb_can_io_hal *hio;
+	const struct mtb_vessel *v;
+	const struct mtb_can_u_in *u;
+	int n_runs;
+	int state, run_index;
+	int64_t base_mg;      /* the vessel as last weighed empty: the fill state's zero */
+	bool have_base;
+	int64_t last_balance_wall_us, last_frame_wall_us;
+	int last_status;
 	bool quiet;
 	int64_t t0_us;        /* bench time of the first state, for the terminal's [m:ss] */
 	bool have_t0;
@@ -42,9 +64,13 @@ struct can_run_ctx {
 	char error[512];
 };
 
+static void live_balance(struct can_run_ctx *c, int64_t t_us, int rc, int64_t mass_mg, bool stable);
+
 static void on_balance(void *user, int64_t t_us, int rc, int64_t mass_mg, bool stable)
 {
 	struct can_run_ctx *c = user;
+	if (c->live)
+		live_balance(c, t_us, rc, mass_mg, stable);
 	if (c->n_bal == c->cap_bal) {
 		int cap = c->cap_bal ? 2 * c->cap_bal : 1024;
 		void *p = realloc(c->bal, (size_t)cap * sizeof *c->bal);
@@ -92,6 +118,112 @@ static void on_meniscus(void *user, int64_t t_us, struct mtb_meniscus_obs *m, co
 	c->men[i] = (struct mtb_can_meniscus_record){ t_us, m->ok, m->level_div, m->confidence, NULL, NULL };
 }
 
+/* ---- live view (docs/live-view.md "A can run") ---- */
+
+#define LIVE_BALANCE_PERIOD_US 200000   /* wall time between two balance events */
+#define LIVE_FRAME_PERIOD_US 250000     /* wall time between two neck frames between readings */
+
+static void live_publish(struct mtb_live *live, char *ev)
+{
+	if (ev)
+		mtb_live_event(live, ev);
+	free(ev);
+}
+
+static double bench_s(const struct can_run_ctx *c, int64_t t_us)
+{
+	return c->have_t0 ? (double)(t_us - c->t0_us) / 1e6 : 0;
+}
+
+/* A neck frame to the camera stream: JPEG, with what was read drawn over the meniscus. */
+static void live_frame(struct can_run_ctx *c, const struct mtb_image *img, const struct mtb_live_overlay *ov)
+{
+	unsigned char *jpg = NULL;
+	size_t len = 0;
+	struct mtb_errbuf eb = { { 0 } };
+	if (mtb_image_encode_jpeg(img, 85, &jpg, &len, &eb) == MTB_OK)
+		mtb_live_frame(c->live, 1, jpg, len, ov);
+	free(jpg);
+}
+
+static void live_tick(struct can_run_ctx *c);
+
+static void live_balance(struct can_run_ctx *c, int64_t t_us, int rc, int64_t mass_mg, bool stable)
+{
+	/* the fill state's zero: the vessel weighed empty (or as found, until it is) */
+	if (rc == MTB_OK && stable && (!c->have_base || c->state == MTB_CAN_WEIGH_EMPTY)) {
+		c->base_mg = mass_mg;
+		c->have_base = true;
+	}
+	int64_t now = mtb_clock_now_us(&mtb_clock_system);
+	if (rc == c->last_status && now - c->last_balance_wall_us < LIVE_BALANCE_PERIOD_US)
+		return;
+	c->last_status = rc;
+	c->last_balance_wall_us = now;
+	struct mtb_live_balance b = { .status = rc == MTB_OK ? "ok" : rc == MTB_ERR_TIMEOUT ? "silent"
+							     : rc == MTB_ERR_RANGE ? "overload" : "refused",
+				      .have_mass = rc == MTB_OK, .stable = stable, .mass_mg = mass_mg,
+				      .bench_time_s = bench_s(c, t_us) };
+	if (rc == MTB_OK && c->have_base) {
+		/* an estimate for the screen: water of 998.2 kg/m3 (the volume comes from ISO 4787) */
+		b.have_water = true;
+		b.water_ul = llround((double)(mass_mg - c->base_mg) / 0.9982);
+		b.fill_pct = 100.0 * (double)b.water_ul / (double)c->v->nominal_ul;
+	}
+	mtb_can_io_hal_valves_commanded(c->hio, &b.fill_open, &b.drain_open);
+	live_publish(c->live, mtb_live_json_balance(&b));
+	live_tick(c);
+}
+
+/* Between readings the water moves on screen: a neck frame a few times a second of wall time,
+ * taken while the balance is polled and while the procedure waits (none while the water stands
+ * off the scale: the simulated camera has no image then). */
+static void live_tick(struct can_run_ctx *c)
+{
+	int64_t now = mtb_clock_now_us(&mtb_clock_system);
+	if (c->state == MTB_CAN_READ || now - c->last_frame_wall_us < LIVE_FRAME_PERIOD_US)
+		return;
+	c->last_frame_wall_us = now;
+	struct mtb_image *img = NULL;
+	struct mtb_errbuf eb = { { 0 } };
+	if (mtb_can_io_hal_capture(c->hio, &img, &eb) == MTB_OK)
+		live_frame(c, img, NULL);
+	mtb_image_destroy(img);
+}
+
+static void on_wait(void *user, int64_t t_us)
+{
+	(void)t_us;
+	struct can_run_ctx *c = user;
+	if (c->live && c->hio)
+		live_tick(c);
+}
+
+static void on_frame(void *user, const struct mtb_image *img, const struct mtb_meniscus_obs *m, double y_px)
+{
+	struct can_run_ctx *c = user;
+	if (!c->live)
+		return;
+	live_publish(c->live, mtb_live_json_meniscus(c->run_index, m, c->v, bench_s(c, img->t_mono_us)));
+	struct mtb_live_overlay ov;
+	memset(&ov, 0, sizeof ov);
+	if (m->ok) {
+		double vol_l = ((double)c->v->scale.zero_ul + m->level_div * (double)c->v->scale.division_ul) / 1e6;
+		snprintf(ov.text, sizeof ov.text, "%.2f div = %.4f L", m->level_div, vol_l);
+		ov.label_top = true;
+		if (y_px >= 0) {   /* a band across the image at the meniscus's lowest point */
+			ov.x_px = img->width / 8;
+			ov.w_px = img->width - 2 * ov.x_px;
+			ov.y_px = (int)lround(y_px) - 5;
+			ov.h_px = 10;
+		}
+	} else {
+		snprintf(ov.text, sizeof ov.text, "not read: %.50s", m->reason);
+	}
+	live_frame(c, img, &ov);
+	c->last_frame_wall_us = mtb_clock_now_us(&mtb_clock_system);
+}
+
 /* Commits what was observed since the last commit, as run `idx` (run NULL: not completed). */
 static void commit(struct can_run_ctx *c, int idx, const struct mtb_can_run *run)
 {
@@ -115,19 +247,25 @@ static void commit(struct can_run_ctx *c, int idx, const struct mtb_can_run *run
 /* "[  4:05] run 2 fill": the terminal follows the procedure (bench time since this run began). */
 static void term_line(struct can_run_ctx *c, int64_t t_us, int run_index, const char *what)
 {
-	if (c->quiet)
-		return;
 	if (!c->have_t0) {
 		c->t0_us = t_us;
 		c->have_t0 = true;
 	}
+	if (c->quiet)
+		return;
 	int64_t s = (t_us - c->t0_us) / 1000000;
 	fprintf(stderr, "[%3lld:%02lld] run %d %s\n", (long long)(s / 60), (long long)(s % 60), run_index + 1, what);
 }
 
 static void on_state(void *user, int64_t t_us, int state, int run_index)
 {
-	term_line(user, t_us, run_index, mtb_can_state_name((enum mtb_can_state)state));
+	struct can_run_ctx *c = user;
+	term_line(c, t_us, run_index, mtb_can_state_name((enum mtb_can_state)state));
+	c->state = state;
+	c->run_index = run_index;
+	if (c->live)
+		live_publish(c->live, mtb_live_json_can_state(mtb_can_state_name((enum mtb_can_state)state), run_index,
+							      c->n_runs, bench_s(c, t_us)));
 }
 
 static void on_run(void *user, int run_index, const struct mtb_can_run *run)
@@ -138,6 +276,8 @@ static void on_run(void *user, int run_index, const struct mtb_can_run *run)
 	/* said once it is in the records (the crash test holds the run to it) */
 	if (!c->failures)
 		term_line(c, t, run_index, "recorded");
+	if (c->live && !c->failures)
+		live_publish(c->live, mtb_live_json_can_run(c->v, c->u, run_index, run));
 }
 
 static int write_results(const struct mtb_vessel *v, const struct mtb_can_result *res,
@@ -191,6 +331,13 @@ int mtb_cmd_run_can(const struct mtb_run_can_args *a)
 	bool lockstep = false;
 	for (int i = 0; i < cfg->n_devices; i++)
 		lockstep = lockstep || cfg->devices[i].cls == MTB_DEV_SIM_CLOCK;
+	if (a->pace > 0 && !lockstep) {
+		const char *origin = cfg->origin;
+		int erc = mtb_cli_error(MTB_EXIT_USAGE, "%s: --pace: only on a simulated bench in lockstep (%s has no sim-clock device)",
+					CMD, origin);
+		mtb_bench_cfg_destroy(cfg);
+		return erc;
+	}
 
 	if (mkdir(out, 0777) != 0 && errno != EEXIST) {
 		mtb_bench_cfg_destroy(cfg);
@@ -269,11 +416,40 @@ int mtb_cmd_run_can(const struct mtb_run_can_args *a)
 				pf.serial, pf.plan.runs, db_path);
 	}
 
-	struct can_run_ctx ctx = { .rec = rec, .sid = sid, .quiet = a->quiet };
+	struct can_run_ctx ctx = { .rec = rec, .sid = sid, .quiet = a->quiet, .v = &v, .u = &pf.plan.u,
+				   .n_runs = pf.plan.runs, .last_status = 1 };
+	if (a->live) {
+		struct mtb_live_opts lo = { .max_viewers = a->max_viewers > 0 ? a->max_viewers : 16, .n_cameras = 1,
+					    .operator_token = getenv("MTB_OPERATOR_TOKEN") };
+		struct mtb_session_view *sv = NULL;
+		if (mtb_live_create(&ctx.live, a->live, &lo, &eb) != MTB_OK ||
+		    mtb_records_session_load(rec, sid, &sv, &eb) != MTB_OK) {
+			free(sv);
+			mtb_live_destroy(ctx.live);
+			mtb_records_can_view_free(cv);
+			mtb_records_close(rec);
+			mtb_bench_cfg_destroy(cfg);
+			return mtb_cli_error(MTB_EXIT_USAGE, "%s: --live: %s", CMD, eb.msg);
+		}
+		live_publish(ctx.live, mtb_live_json_session(sv));
+		free(sv);
+		struct mtb_live_can_info ci = { sid, pf.serial, operator_name, info.standard, &v, pf.plan.runs,
+						from.n_runs, a->resume != NULL };
+		live_publish(ctx.live, mtb_live_json_can_session(&ci));
+		for (int i = 0; i < from.n_runs; i++)   /* a resumed session: the runs already recorded */
+			live_publish(ctx.live, mtb_live_json_can_run(&v, &pf.plan.u, i, &done_runs[i]));
+		char host[64] = "127.0.0.1";
+		const char *colon = strrchr(a->live, ':');
+		if (colon && colon - a->live < (long)sizeof host && colon > a->live)
+			snprintf(host, sizeof host, "%.*s", (int)(colon - a->live), a->live);
+		if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "localhost") == 0)
+			snprintf(host, sizeof host, "127.0.0.1");
+		fprintf(stderr, "live view: http://%s:%d/\n", host, mtb_live_port(ctx.live));
+	}
 	struct mtb_log log = { mtb_log_sink_stderr, NULL, MTB_LOG_WARN };
 	struct mtb_can_io_hal_opts ho = { .lockstep = lockstep, .vessel = &v, .log = &log, .on_balance = on_balance,
 					  .on_meniscus = on_meniscus, .on_run = on_run, .on_tare = on_tare, .on_state = on_state,
-					  .user = &ctx };
+					  .on_frame = on_frame, .on_wait = a->live ? on_wait : NULL, .pace = a->pace, .user = &ctx };
 	struct mtb_can_io_hal *hio = NULL;
 	/* the runs already recorded: the next commit is the next run */
 	ctx.committed = from.n_runs;
@@ -281,10 +457,12 @@ int mtb_cmd_run_can(const struct mtb_run_can_args *a)
 	if (rc != MTB_OK) {
 		mtb_records_session_finish(rec, sid, "aborted", 0, &eb);
 		mtb_records_can_view_free(cv);
+		mtb_live_destroy(ctx.live);
 		mtb_records_close(rec);
 		mtb_bench_cfg_destroy(cfg);
 		return mtb_cli_error(rc == MTB_ERR_ARG ? MTB_EXIT_USAGE : MTB_EXIT_FAIL, "%s: %s", CMD, eb.msg);
 	}
+	ctx.hio = hio;
 	struct mtb_can_io io = mtb_can_io_hal_port(hio);
 	struct mtb_can_result *res = calloc(1, sizeof *res);
 	if (!res)
@@ -340,6 +518,15 @@ int mtb_cmd_run_can(const struct mtb_run_can_args *a)
 	mtb_records_close(rec);
 	int wrc = write_results(&v, res, &rinfo, out, &eb);
 
+	if (ctx.live) {
+		char pdf[1200];
+		snprintf(pdf, sizeof pdf, "%s/certificate.pdf", out);
+		if (wrc == MTB_OK)
+			mtb_live_set_report(ctx.live, pdf);
+		live_publish(ctx.live, mtb_live_json_can_state(mtb_can_state_name(res->state), res->n_runs, pf.plan.runs,
+							       res->bench_time_us / 1e6));
+		live_publish(ctx.live, mtb_live_json_can_result(&v, res, sid));
+	}
 	printf("{\"session_id\":\"%s\",\"vessel\":", sid);
 	mtb_json_string(stdout, v.name);
 	printf(",\"serial\":");
@@ -359,6 +546,20 @@ int mtb_cmd_run_can(const struct mtb_run_can_args *a)
 	mtb_json_double(stdout, round(res->bench_time_us / 1e5) / 10);
 	printf("}\n");
 	fflush(stdout);
+	if (ctx.live) {
+		/* the result stays on the customer's screen until the operator ends it */
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		if (!interrupted)
+			fprintf(stderr, "live view: the run is over; serving the result until Ctrl-C\n");
+		/* the flag is polled: the signal may be handled on a server thread, which would leave
+		 * this thread in pause() */
+		while (!interrupted) {
+			struct timespec ts = { 0, 200000000 };
+			nanosleep(&ts, NULL);
+		}
+		mtb_live_destroy(ctx.live);
+	}
 
 	free(ctx.bal);
 	free(ctx.men);
