@@ -12,7 +12,12 @@
  *     digits not adjacent on the circle, where any answer would be a guess), or
  *   - the confidence is low.
  * A roller between 2 and 3 puts its mass around 2.9-3.0: adjacent, so it is read, not refused;
- * the register logic decides between 2 and 3 with the next lower digit. */
+ * the register logic decides between 2 and 3 with the next lower digit.
+ *
+ * A reader may have a second network (digit.2.onnx beside digit.onnx): trained apart, with
+ * another shape, it errs on other crops. Both read the same views; their probabilities are
+ * averaged like views, and a crop on which they disagree by more than half a digit is refused
+ * ("unstable"), as views that disagree are. */
 #include "vision/vision.h"
 
 #include "cv_wrap_priv.h"
@@ -25,8 +30,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* Digits: chosen on the validation folders (docs/model-card.md), where confident errors came
+ * from rollers half-way between two digits of a face the networks had not seen. */
 const struct mtb_reader_rules mtb_reader_digit_rules = {
-	.min_confidence = 0.60, .max_other_mode = 0.10, .max_reject = 0.50, .what = "digit",
+	.min_confidence = 0.90, .max_other_mode = 0.05, .max_reject = 0.50, .what = "digit",
 };
 const struct mtb_reader_rules mtb_reader_needle_rules = {
 	.min_confidence = 0.60, .max_other_mode = 0.10, .max_reject = 0.50, .what = "pointer",
@@ -39,6 +46,8 @@ const struct mtb_reader_rules mtb_reader_needle_rules = {
  * pass (a longer list is read in passes of this many). */
 #define MAX_VIEWS 4
 #define MAX_BATCH 16
+/* Networks of one reader: NAME.onnx and, optionally, NAME.2.onnx. */
+#define MAX_NETS 2
 
 /* The first view of a crop is trusted alone (mtb_vision_set_cascade) only when its reading is
  * this sure: confidence at least `sure`, and next to nothing on "nothing readable" or on any
@@ -47,13 +56,14 @@ const struct mtb_reader_rules mtb_reader_needle_rules = {
 #define SURE_MAX_OTHER 0.02
 
 struct mtb_vision {
-	struct mtb_cvw_net *digit;
-	struct mtb_cvw_net *needle;
+	struct mtb_cvw_net *digit[MAX_NETS];    /* [0] absent: no digit reader; [1] optional */
+	struct mtb_cvw_net *needle[MAX_NETS];
 	char model_dir[400];
 	double sure;               /* cascade: 0 = every view of every crop */
 	float input[MAX_BATCH * MAX_VIEWS * 3 * MTB_READER_MAX_PIXELS];
 	float prob[MAX_BATCH * MAX_VIEWS * MTB_READER_CLASSES];
-	float view_p[MAX_BATCH][MAX_VIEWS][MTB_READER_CLASSES];   /* per view, turned back */
+	/* per view and network (view k of network j at k * n_nets + j), turned back */
+	float view_p[MAX_BATCH][MAX_VIEWS * MAX_NETS][MTB_READER_CLASSES];
 	unsigned char pixels[3 * MTB_READER_MAX_PIXELS];
 };
 
@@ -178,10 +188,20 @@ int mtb_vision_create(struct mtb_vision **out, const char *model_dir, struct mtb
 		return mtb_errbuf_set(eb, MTB_ERR_NOMEM, "vision: out of memory");
 	snprintf(v->model_dir, sizeof v->model_dir, "%s", model_dir);
 	v->sure = MTB_VISION_CASCADE_SURE;
-	int rc = load_net(model_dir, "digit.onnx", MTB_DIGIT_W, MTB_DIGIT_H, &v->digit, eb);
-	if (rc == MTB_OK)
-		rc = load_net(model_dir, "needle.onnx", MTB_NEEDLE_W, MTB_NEEDLE_H, &v->needle, eb);
-	if (rc == MTB_OK && !v->digit && !v->needle)
+	static const char *const names[2][MAX_NETS] = { { "digit.onnx", "digit.2.onnx" },
+							  { "needle.onnx", "needle.2.onnx" } };
+	int rc = MTB_OK;
+	for (int j = 0; j < MAX_NETS && rc == MTB_OK; j++) {
+		rc = load_net(model_dir, names[0][j], MTB_DIGIT_W, MTB_DIGIT_H, &v->digit[j], eb);
+		if (rc == MTB_OK)
+			rc = load_net(model_dir, names[1][j], MTB_NEEDLE_W, MTB_NEEDLE_H, &v->needle[j], eb);
+	}
+	for (int k = 0; k < 2 && rc == MTB_OK; k++) {
+		struct mtb_cvw_net *const *nets = k == 0 ? v->digit : v->needle;
+		if (!nets[0] && nets[1])
+			rc = mtb_errbuf_set(eb, MTB_ERR_NOTFOUND, "%s: %s without %s", model_dir, names[k][1], names[k][0]);
+	}
+	if (rc == MTB_OK && !v->digit[0] && !v->needle[0])
 		rc = mtb_errbuf_set(eb, MTB_ERR_NOTFOUND, "%s: no digit.onnx or needle.onnx", model_dir);
 	if (rc != MTB_OK) {
 		mtb_vision_destroy(v);
@@ -195,25 +215,29 @@ void mtb_vision_destroy(struct mtb_vision *v)
 {
 	if (!v)
 		return;
-	mtb_cvw_net_destroy(v->digit);
-	mtb_cvw_net_destroy(v->needle);
+	for (int j = 0; j < MAX_NETS; j++) {
+		mtb_cvw_net_destroy(v->digit[j]);
+		mtb_cvw_net_destroy(v->needle[j]);
+	}
 	free(v);
 }
 
 /* --------------------------------------------------------------- reading */
 
-/* How a crop is looked at: a roller in its window as given and in two slightly tighter framings
- * (a camera's crop box is never exact; insets are symmetric, so the roll position in the window
- * is unchanged); a pointer in four quarter turns of the same pixels (a quarter turn moves the
- * pointer by exactly 2.5 divisions and needs no interpolation, so each view is the same crop
- * seen by the network in another orientation; averaging them halves what the network's
- * orientation bias and noise add). All views of a crop run in one batch. */
+/* How a crop is looked at: a roller in its window as given (on the validation folders two more,
+ * slightly tighter framings gained less than a second network, docs/model-card.md); a pointer
+ * as given, half a turn round, and both of those mirrored left to right (a half turn moves the
+ * pointer by exactly 5 divisions, a mirror image shows position t at 10 - t; neither needs any
+ * interpolation, so each view is the same crop seen by the network in another orientation, and
+ * averaging them cancels part of the network's orientation bias and noise; on the two validation
+ * pointers this set did better than four quarter turns). All views of a crop run in one batch. */
 struct view {
 	double inset_x, inset_y;   /* fraction of the width / height cut from each side */
-	int quarter_turns;         /* clockwise */
+	int quarter_turns;         /* clockwise, after the mirror */
+	int mirror;                /* 1: mirrored left to right first */
 };
-static const struct view DIGIT_VIEWS[] = { { 0.0, 0.0, 0 }, { 0.08, 0.04, 0 }, { 0.04, 0.08, 0 } };
-static const struct view NEEDLE_VIEWS[] = { { 0.0, 0.0, 0 }, { 0.0, 0.0, 1 }, { 0.0, 0.0, 2 }, { 0.0, 0.0, 3 } };
+static const struct view DIGIT_VIEWS[] = { { 0.0, 0.0, 0, 0 } };
+static const struct view NEEDLE_VIEWS[] = { { 0.0, 0.0, 0, 0 }, { 0.0, 0.0, 2, 0 }, { 0.0, 0.0, 0, 1 }, { 0.0, 0.0, 2, 1 } };
 #define MAX_VIEW_SPREAD 0.5
 
 /* Resizes one framing of the crop to the network's w x h into v->pixels; *mean_out and
@@ -254,11 +278,12 @@ static int resize_view(struct mtb_vision *v, const struct mtb_image *crop, const
 	return MTB_OK;
 }
 
-/* Writes v->pixels (h x w BGR, HWC) turned by `quarter_turns` clockwise into dst as the
- * network's input: CHW, mean 0 and standard deviation 1 over all pixels and channels (the
- * training script's normalise()). Quarter turns need a square input. */
-static void write_input(const struct mtb_vision *v, int w, int h, int quarter_turns, double mean, double sd,
-			float *dst)
+/* Writes v->pixels (h x w BGR, HWC), mirrored left to right if `mirror`, then turned by
+ * `quarter_turns` clockwise, into dst as the network's input: CHW, mean 0 and standard deviation
+ * 1 over all pixels and channels (the training script's normalise()). Quarter turns need a
+ * square input. */
+static void write_input(const struct mtb_vision *v, int w, int h, int quarter_turns, int mirror, double mean,
+			double sd, float *dst)
 {
 	for (int y = 0; y < h; y++)
 		for (int x = 0; x < w; x++) {
@@ -269,6 +294,8 @@ static void write_input(const struct mtb_vision *v, int w, int h, int quarter_tu
 			case 3: sx = w - 1 - y; sy = x; break;
 			default: break;
 			}
+			if (mirror)
+				sx = w - 1 - sx;
 			const unsigned char *px = v->pixels + ((size_t)sy * w + sx) * 3;
 			for (int c = 0; c < 3; c++)
 				dst[(size_t)c * w * h + (size_t)y * w + x] = (float)((px[c] - mean) / sd);
@@ -289,7 +316,7 @@ static int prepare_view(struct mtb_vision *v, const struct mtb_image *crop, cons
 		refuse(out, "unreadable crop: no contrast (sd %.1f)", contrast);
 		return MTB_OK;
 	}
-	write_input(v, w, h, vw->quarter_turns, mean, sd, dst);
+	write_input(v, w, h, vw->quarter_turns, vw->mirror, mean, sd, dst);
 	*ok = true;
 	return MTB_OK;
 }
@@ -306,15 +333,45 @@ static bool view_sure(const float *p, const struct mtb_reader_rules *rules, doub
 	return true;
 }
 
-/* Reads up to MAX_BATCH crops. Pass 1: the first view of every crop in one network pass; with a
- * cascade (sure > 0), a crop whose first view is sure (view_sure) is decided on it. Pass 2: the
- * other views of the remaining crops in one network pass; each of those crops is then decided on
- * all its views together exactly as a crop read alone. */
-static int read_chunk(struct mtb_vision *v, struct mtb_cvw_net *net, int w, int h, const struct mtb_reader_rules *rules,
-		      const struct view *views, int n_views, double sure, const struct mtb_image *const *crops, int n,
-		      struct mtb_reading *out)
+/* Decides crop i on its first n probability sets in v->view_p (views x networks): their
+ * average, refused when one of them alone reads more than MAX_VIEW_SPREAD away. *avg gets the
+ * average. */
+static void decide_views(struct mtb_vision *v, int i, int n, const struct mtb_reader_rules *rules, float *avg,
+			 struct mtb_reading *out)
+{
+	double value[MAX_VIEWS * MAX_NETS];
+	for (int c = 0; c < MTB_READER_CLASSES; c++)
+		avg[c] = 0.0f;
+	for (int k = 0; k < n; k++) {
+		struct mtb_reading one;
+		mtb_reader_decide(v->view_p[i][k], rules, &one);
+		value[k] = one.value;
+		for (int c = 0; c < MTB_READER_CLASSES; c++)
+			avg[c] += v->view_p[i][k][c] / (float)n;
+	}
+	mtb_reader_decide(avg, rules, out);
+	if (out->refused)
+		return;
+	for (int k = 0; k < n; k++)
+		if (mtb_reader_circ_dist(value[k], out->value) > MAX_VIEW_SPREAD) {
+			refuse(out, "unstable: %.1f in one view, %.1f in another", value[k], out->value);
+			return;
+		}
+}
+
+/* Reads up to MAX_BATCH crops. Pass 1: the first view of every crop in one network pass (per
+ * network); with a cascade (sure > 0), a crop whose first view is sure (view_sure, on the
+ * networks' average) is decided on it. Pass 2: the other views of the remaining crops in one
+ * network pass; each of those crops is then decided on all its views together exactly as a
+ * crop read alone. */
+static int read_chunk(struct mtb_vision *v, struct mtb_cvw_net *const *nets, int w, int h,
+		      const struct mtb_reader_rules *rules, const struct view *views, int n_views, double sure,
+		      const struct mtb_image *const *crops, int n, struct mtb_reading *out)
 {
 	size_t plane = (size_t)3 * w * h;
+	int n_nets = 1;
+	while (n_nets < MAX_NETS && nets[n_nets])
+		n_nets++;
 	bool pending[MAX_BATCH];
 	int slot_of[MAX_BATCH * MAX_VIEWS], view_of[MAX_BATCH * MAX_VIEWS];
 	for (int pass = 0; pass < 2; pass++) {
@@ -342,29 +399,32 @@ static int read_chunk(struct mtb_vision *v, struct mtb_cvw_net *net, int w, int 
 				view_of[m++] = k;
 			}
 		}
-		if (m > 0) {
+		for (int j = 0; j < n_nets && m > 0; j++) {
 			struct mtb_errbuf eb = { { 0 } };
-			int rc = mtb_cvw_net_run(net, v->input, m, 3, h, w, v->prob, (size_t)m * MTB_READER_CLASSES, &eb);
+			int rc = mtb_cvw_net_run(nets[j], v->input, m, 3, h, w, v->prob, (size_t)m * MTB_READER_CLASSES, &eb);
 			if (rc != MTB_OK)
 				return rc;
-		}
-		/* Each view's probabilities back in the crop's own orientation: a view turned by q
-		 * quarters shows the pointer 25 q tenths further round. */
-		for (int s = 0; s < m; s++) {
-			const float *pk = v->prob + (size_t)s * MTB_READER_CLASSES;
-			float *p = v->view_p[slot_of[s]][view_of[s]];
-			int shift = 25 * (views[view_of[s]].quarter_turns & 3);
-			for (int c = 0; c < MTB_READER_TENTHS; c++)
-				p[c] = pk[wrap(c + shift)];
-			p[MTB_READER_TENTHS] = pk[MTB_READER_TENTHS];
+			/* Each view's probabilities back in the crop's own orientation: a view turned by
+			 * q quarters shows the pointer 25 q tenths further round; mirrored first, it
+			 * shows position c at 25 q - c. */
+			for (int s = 0; s < m; s++) {
+				const float *pk = v->prob + (size_t)s * MTB_READER_CLASSES;
+				float *p = v->view_p[slot_of[s]][view_of[s] * n_nets + j];
+				int shift = 25 * (views[view_of[s]].quarter_turns & 3);
+				int mirror = views[view_of[s]].mirror;
+				for (int c = 0; c < MTB_READER_TENTHS; c++)
+					p[c] = pk[wrap(mirror ? shift - c : c + shift)];
+				p[MTB_READER_TENTHS] = pk[MTB_READER_TENTHS];
+			}
 		}
 		if (pass == 0) {
 			for (int i = 0; i < n; i++) {
 				if (!pending[i])
 					continue;
 				struct mtb_reading one;
-				mtb_reader_decide(v->view_p[i][0], rules, &one);
-				if (n_views == 1 || view_sure(v->view_p[i][0], rules, sure, &one)) {
+				float avg[MTB_READER_CLASSES];
+				decide_views(v, i, n_nets, rules, avg, &one);
+				if (n_views == 1 || view_sure(avg, rules, sure, &one)) {
 					out[i] = one;
 					pending[i] = false;
 				}
@@ -374,28 +434,13 @@ static int read_chunk(struct mtb_vision *v, struct mtb_cvw_net *net, int w, int 
 	for (int i = 0; i < n; i++) {
 		if (!pending[i])
 			continue;
-		float sum[MTB_READER_CLASSES] = { 0 };
-		double value[MAX_VIEWS];
-		for (int k = 0; k < n_views; k++) {
-			struct mtb_reading one;
-			mtb_reader_decide(v->view_p[i][k], rules, &one);
-			value[k] = one.value;
-			for (int c = 0; c < MTB_READER_CLASSES; c++)
-				sum[c] += v->view_p[i][k][c] / (float)n_views;
-		}
-		mtb_reader_decide(sum, rules, &out[i]);
-		if (out[i].refused)
-			continue;
-		for (int k = 0; k < n_views; k++)
-			if (mtb_reader_circ_dist(value[k], out[i].value) > MAX_VIEW_SPREAD) {
-				refuse(&out[i], "unstable: %.1f in one view, %.1f in another", value[k], out[i].value);
-				break;
-			}
+		float avg[MTB_READER_CLASSES];
+		decide_views(v, i, n_views * n_nets, rules, avg, &out[i]);
 	}
 	return MTB_OK;
 }
 
-static int read_batch(struct mtb_vision *v, struct mtb_cvw_net *net, const char *model, int w, int h,
+static int read_batch(struct mtb_vision *v, struct mtb_cvw_net *const *nets, const char *model, int w, int h,
 		      const struct mtb_reader_rules *rules, const struct view *views, int n_views, double sure,
 		      const struct mtb_image *const *crops, int n, struct mtb_reading *out)
 {
@@ -410,23 +455,25 @@ static int read_batch(struct mtb_vision *v, struct mtb_cvw_net *net, const char 
 	}
 	for (int i = 0; i < n; i++) {
 		memset(&out[i], 0, sizeof out[i]);
-		if (!net) {
+		if (!nets[0]) {
 			out[i].refused = true;
 			snprintf(out[i].reason, sizeof out[i].reason, "no %s model in %s", model, v->model_dir);
 		} else if (crops[i]->width < MTB_READER_MIN_SIDE || crops[i]->height < MTB_READER_MIN_SIDE) {
 			refuse(&out[i], "unreadable crop: %dx%d pixels is too small", crops[i]->width, crops[i]->height);
 		}
 	}
-	if (!net)
+	if (!nets[0])
 		return MTB_ERR_NOTFOUND;
 	for (int i0 = 0; i0 < n; i0 += MAX_BATCH) {
 		int m = n - i0 < MAX_BATCH ? n - i0 : MAX_BATCH;
-		int rc = read_chunk(v, net, w, h, rules, views, n_views, sure, crops + i0, m, out + i0);
+		int rc = read_chunk(v, nets, w, h, rules, views, n_views, sure, crops + i0, m, out + i0);
 		if (rc != MTB_OK)
 			return rc;
 	}
 	return MTB_OK;
 }
+
+static struct mtb_cvw_net *const NULL_NETS[MAX_NETS];
 
 #define N_DIGIT_VIEWS ((int)(sizeof DIGIT_VIEWS / sizeof DIGIT_VIEWS[0]))
 #define N_NEEDLE_VIEWS ((int)(sizeof NEEDLE_VIEWS / sizeof NEEDLE_VIEWS[0]))
@@ -435,7 +482,7 @@ int mtb_vision_read_digit(struct mtb_vision *v, const struct mtb_image *crop, st
 {
 	if (!crop || !out)
 		return MTB_ERR_ARG;
-	return read_batch(v, v ? v->digit : NULL, "digit", MTB_DIGIT_W, MTB_DIGIT_H, &mtb_reader_digit_rules, DIGIT_VIEWS,
+	return read_batch(v, v ? v->digit : NULL_NETS, "digit", MTB_DIGIT_W, MTB_DIGIT_H, &mtb_reader_digit_rules, DIGIT_VIEWS,
 			  N_DIGIT_VIEWS, 0.0, &crop, 1, out);
 }
 
@@ -443,19 +490,19 @@ int mtb_vision_read_needle(struct mtb_vision *v, const struct mtb_image *crop, s
 {
 	if (!crop || !out)
 		return MTB_ERR_ARG;
-	return read_batch(v, v ? v->needle : NULL, "needle", MTB_NEEDLE_W, MTB_NEEDLE_H, &mtb_reader_needle_rules,
+	return read_batch(v, v ? v->needle : NULL_NETS, "needle", MTB_NEEDLE_W, MTB_NEEDLE_H, &mtb_reader_needle_rules,
 			  NEEDLE_VIEWS, N_NEEDLE_VIEWS, 0.0, &crop, 1, out);
 }
 
 int mtb_vision_read_digits(struct mtb_vision *v, const struct mtb_image *const *crops, int n, struct mtb_reading *out)
 {
-	return read_batch(v, v ? v->digit : NULL, "digit", MTB_DIGIT_W, MTB_DIGIT_H, &mtb_reader_digit_rules, DIGIT_VIEWS,
+	return read_batch(v, v ? v->digit : NULL_NETS, "digit", MTB_DIGIT_W, MTB_DIGIT_H, &mtb_reader_digit_rules, DIGIT_VIEWS,
 			  N_DIGIT_VIEWS, v ? v->sure : 0.0, crops, n, out);
 }
 
 int mtb_vision_read_needles(struct mtb_vision *v, const struct mtb_image *const *crops, int n, struct mtb_reading *out)
 {
-	return read_batch(v, v ? v->needle : NULL, "needle", MTB_NEEDLE_W, MTB_NEEDLE_H, &mtb_reader_needle_rules,
+	return read_batch(v, v ? v->needle : NULL_NETS, "needle", MTB_NEEDLE_W, MTB_NEEDLE_H, &mtb_reader_needle_rules,
 			  NEEDLE_VIEWS, N_NEEDLE_VIEWS, v ? v->sure : 0.0, crops, n, out);
 }
 

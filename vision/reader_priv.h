@@ -17,8 +17,8 @@ extern "C" {
 /* Input sizes (width x height, 3 channels BGR); scripts/vision_data.py trains with the same. */
 #define MTB_DIGIT_W 20
 #define MTB_DIGIT_H 32
-#define MTB_NEEDLE_W 48
-#define MTB_NEEDLE_H 48
+#define MTB_NEEDLE_W 40
+#define MTB_NEEDLE_H 40
 /* The larger of the two, for buffers. */
 #define MTB_READER_MAX_PIXELS (MTB_DIGIT_W * MTB_DIGIT_H > MTB_NEEDLE_W * MTB_NEEDLE_H ? \
 			       MTB_DIGIT_W * MTB_DIGIT_H : MTB_NEEDLE_W * MTB_NEEDLE_H)

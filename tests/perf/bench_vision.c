@@ -74,9 +74,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	double cpu, wall = time_reads(v, digits, nd, rounds, 1, &cpu);
-	printf("digit  : %7.1f us CPU, %7.1f us wall per crop (%d crops x %d rounds, 3 framings in one batch)\n", cpu, wall, nd, rounds);
+	printf("digit  : %7.1f us CPU, %7.1f us wall per crop (%d crops x %d rounds, every view and network of the reader)\n", cpu, wall, nd, rounds);
 	wall = time_reads(v, needles, nn, rounds, 0, &cpu);
-	printf("needle : %7.1f us CPU, %7.1f us wall per crop (%d crops x %d rounds, 4 quarter turns in one batch)\n", cpu, wall, nn, rounds);
+	printf("needle : %7.1f us CPU, %7.1f us wall per crop (%d crops x %d rounds, every view and network of the reader)\n", cpu, wall, nn, rounds);
 	mtb_vision_destroy(v);
 	for (int i = 0; i < nd; i++)
 		mtb_image_destroy(digits[i]);
