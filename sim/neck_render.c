@@ -39,6 +39,8 @@ struct scene {
 	double y_level;           /* apparent row of the meniscus bottom (parallax included) */
 	double men_rise_px;       /* meniscus rise at the wall */
 	double men_band_px;       /* thickness of the dark meniscus band at the centre */
+	double depth_shift_px;    /* r tan(elevation) in px: the apparent rise of a point r behind the
+				     front face (line_y) */
 	double ellipse_px;        /* half-height of the surface seen obliquely (parallax) */
 	double par_sign;          /* +1 camera above the meniscus, -1 below */
 	double line_w;            /* graduation line width */
@@ -163,6 +165,21 @@ static void draw_tube(cairo_t *cr, const struct scene *sc)
 	cairo_pattern_destroy(hl);
 }
 
+/* A point of the tube's outer surface at column x lies r (1 - sqrt(1 - u^2)) behind the front
+ * face (u = x from the axis over the outer radius); a camera at elevation theta above the
+ * meniscus sees it higher than a point of the front face at the same height by that depth x
+ * tan(theta) [D]. So a graduation line printed round the tube is seen curved off level -- the
+ * same shift that moves the meniscus, r behind the face at the axis, against the lines. */
+static double line_y(const struct scene *sc, double x, double y)
+{
+	double u = (x - sc->cx) / (sc->tube_w / 2);
+	if (u < -1)
+		u = -1;
+	if (u > 1)
+		u = 1;
+	return y - sc->depth_shift_px * (1 - sqrt(1 - u * u));
+}
+
 /* The graduation printed on the front face: lines from the left wall inwards, numbers left of
  * the tube on the numbered lines. */
 static void draw_scale(cairo_t *cr, const struct scene *sc, const struct mtb_vessel *v)
@@ -176,9 +193,17 @@ static void draw_scale(cairo_t *cr, const struct scene *sc, const struct mtb_ves
 	for (int d = sc->first_div; d <= sc->last_div; d++) {
 		double y = y_of_div(sc, d);
 		bool lng = d % s->long_every == 0;
+		double len = lng ? sc->long_len : sc->short_len;
 		cairo_set_source_rgb(cr, 0.05, 0.05, 0.08);
-		cairo_move_to(cr, x0, y);
-		cairo_line_to(cr, x0 + (lng ? sc->long_len : sc->short_len), y);
+		/* the line is printed round the tube: seen off level it curves (line_y) */
+		int nseg = 24;
+		for (int i = 0; i <= nseg; i++) {
+			double x = x0 + len * i / nseg;
+			if (i == 0)
+				cairo_move_to(cr, x, line_y(sc, x, y));
+			else
+				cairo_line_to(cr, x, line_y(sc, x, y));
+		}
 		cairo_stroke(cr);
 		if (s->number_every > 0 && d % s->number_every == 0) {
 			/* the number in mL above zero_l ... as printed: the line's volume in mL */
@@ -352,6 +377,7 @@ int mtb_neck_render(const struct mtb_vessel *v, double level_div, const struct m
 	 * than the line it is level with: against the lines it reads high by r tan(par) */
 	double par_err_mm = r_mm * tan(par * PI / 180);
 	sc.y_level = y_of_div(&sc, level_div) - par_err_mm * sc.px_per_mm;
+	sc.depth_shift_px = par_err_mm * sc.px_per_mm;
 	sc.ellipse_px = fabs(r_mm * sin(par * PI / 180)) * sc.px_per_mm;
 	sc.par_sign = par >= 0 ? 1 : -1;
 

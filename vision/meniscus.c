@@ -50,6 +50,12 @@ static int refuse(struct mtb_meniscus_reading *out, double conf, const char *fmt
 	return MTB_OK;
 }
 
+static int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	return a < b ? -1 : a > b;
+}
+
 /* Least squares y = a + b x. */
 static void fit_line(const double *x, const double *y, int n, double *a, double *b)
 {
@@ -106,6 +112,51 @@ static int find_walls(const struct grey *g, int y0, int y1, double *xl, double *
 	*xl = fmin(xs[0], xs[1]);
 	*xr = fmax(xs[0], xs[1]);
 	return 1;
+}
+
+/* The depth behind the front face of the tube's surface at u (column from the axis over the
+ * radius), in radii: 1 - sqrt(1 - u^2). */
+static double depth_r(double u) { return 1 - sqrt(fmax(0, 1 - u * u)); }
+
+/* The row of a graduation line near row y0 at u (fraction of the half-width left of the axis),
+ * sub-pixel: the centroid of its darkness against the brightness half a period above and below,
+ * sampled along the tube's perpendicular. Returns 0 when no clear line is there. */
+static int line_row(const struct grey *g, double axc, double k, double yc, double half_w, double p, double y0, double u,
+		    double *row)
+{
+	double dx = -u * half_w;
+	double hw = fmax(3, 0.45 * p);
+	int ns = (int)(2 * hw / 0.5) + 1;
+	double v[256];
+	if (ns > 256)
+		ns = 256;
+	if (ns < 7)
+		return 0;
+	for (int i = 0; i < ns; i++) {
+		double y = y0 - hw + 0.5 * i;
+		double acc = 0;
+		for (int j = -2; j <= 2; j++) {
+			double x = dx + j;
+			acc += px(g, axc + k * (y - yc) + x, y - k * x);
+		}
+		v[i] = acc / 5;
+	}
+	double bg = (v[0] + v[1] + v[2] + v[ns - 1] + v[ns - 2] + v[ns - 3]) / 6, vmin = 1e9;
+	for (int i = 0; i < ns; i++)
+		vmin = fmin(vmin, v[i]);
+	double depth = bg - vmin;
+	if (depth < 20)
+		return 0;
+	double sw = 0, sy = 0;
+	for (int i = 0; i < ns; i++) {
+		double d = bg - v[i] - 0.3 * depth;
+		if (d > 0)
+			sw += d, sy += d * (y0 - hw + 0.5 * i);
+	}
+	if (!(sw > 0))
+		return 0;
+	*row = sy / sw;
+	return fabs(*row - y0) < 0.35 * p;
 }
 
 int mtb_meniscus_read(const struct mtb_image *img, const struct mtb_meniscus_scale *scale,
@@ -434,6 +485,89 @@ int mtb_meniscus_read(const struct mtb_image *img, const struct mtb_meniscus_sca
 	}
 	out->meniscus_y_px = ym;
 
+	/* 5b. the camera's elevation from the lines' curvature. A line printed round the tube lies
+	 * r (1 - sqrt(1 - u^2)) behind the front face at u; a camera theta above the meniscus sees
+	 * it raised by that depth x tan(theta), and the meniscus's lowest point, r behind the face on
+	 * the axis, raised by r tan(theta) [D]. Each line's row at two or three places along it
+	 * gives the slope of row against depth; their mean gives r tan(theta) in px, and the
+	 * reading is corrected for the meniscus's depth less that of the strip the lattice was
+	 * fitted in. Refused: the slope too uncertain for the correction, or the camera below the
+	 * meniscus by more than the far side of the surface may lower its edge unseen. */
+	if (scale->neck_radius_div > 0) {
+		double half_w = tube_w / 2, sl[512];
+		int ns = 0;
+		for (int kk = kmin; kk <= kmax && ns < 512; kk++) {
+			double y0 = a + b * kk;
+			if (y0 < p || y0 > h - 1 - p || fabs(y0 - ym) < 1.5 * p)
+				continue;
+			bool lng = le == 1 || ((kk % le) + le) % le == phase;
+			double us[3] = { 0.84, 0.64, 0.42 }, ry[3], du[3];
+			int nu = 0;
+			for (int q = 0; q < (lng ? 3 : 2); q++)
+				if (line_row(&g, axc, k, yc, half_w, p, y0, us[q], &ry[nu]))
+					du[nu++] = depth_r(us[q]);
+			if (nu < 2)
+				continue;
+			double sx = 0, sy2 = 0, sxx = 0, sxy = 0;
+			for (int q = 0; q < nu; q++)
+				sx += du[q], sy2 += ry[q], sxx += du[q] * du[q], sxy += du[q] * ry[q];
+			double dd = nu * sxx - sx * sx;
+			if (dd > 1e-9)
+				sl[ns++] = (nu * sxy - sx * sy2) / dd;
+		}
+		out->elevation_lines = ns;
+		double mean = 0, sd = 0;
+		if (ns >= 3) {
+			/* drop slopes beyond 3 robust deviations of the median (a line crossed by a number or
+			 * a speck) */
+			double srt[512], dev[512];
+			memcpy(srt, sl, sizeof(double) * (size_t)ns);
+			qsort(srt, (size_t)ns, sizeof *srt, cmp_double);
+			double med = srt[ns / 2];
+			for (int i = 0; i < ns; i++)
+				dev[i] = fabs(sl[i] - med);
+			qsort(dev, (size_t)ns, sizeof *dev, cmp_double);
+			double mad = fmax(0.05, 1.4826 * dev[ns / 2]);
+			int m = 0;
+			for (int i = 0; i < ns; i++)
+				if (fabs(sl[i] - med) <= 3 * mad)
+					mean += sl[i], m++;
+			mean /= m;
+			for (int i = 0; i < ns; i++)
+				if (fabs(sl[i] - med) <= 3 * mad)
+					sd += (sl[i] - mean) * (sl[i] - mean);
+			sd = m > 1 ? sqrt(sd / (m - 1) / m) : 1e9;   /* standard error of the mean */
+			ns = m;
+		}
+		/* the mean depth of the strip the lattice was fitted in (u 0.68 ... 0.86) */
+		double d_strip = 0;
+		for (int i = 0; i <= 20; i++)
+			d_strip += depth_r(0.68 + 0.18 * i / 20) / 21;
+		double rr_px = scale->neck_radius_div * p;   /* r in px */
+		if (ns < 3) {
+			/* no slope: only a tube too narrow for parallax to matter may be read */
+			if (scale->neck_radius_div * tan(0.25 * PI / 180) > 0.01) {
+				refuse(out, 0.2, "the camera's elevation cannot be measured (%.0f graduation lines usable)", ns);
+				goto done;
+			}
+		} else {
+			out->elevation_deg = atan(-mean / rr_px) * 180 / PI;
+			out->parallax_corr_div = mean * (1 - d_strip) / p;
+			double se_div = sd * (1 - d_strip) / p;
+			if (se_div > 0.02) {
+				refuse(out, 0.2, "the camera's elevation is uncertain (parallax correction +-%.3f division)", se_div);
+				goto done;
+			}
+			/* from below, the far side of the surface lies up to r sin(theta) under the lowest
+			 * point and merges with its edge: refused when that exceeds 0.01 division */
+			if (out->elevation_deg < 0 && scale->neck_radius_div * sin(-out->elevation_deg * PI / 180) > 0.01) {
+				refuse(out, 0.2, "the camera is %.2f degrees below the meniscus (the far side of the surface lowers its edge)",
+				       -out->elevation_deg);
+				goto done;
+			}
+		}
+	}
+
 	/* 6. faults around the meniscus: glare (saturated pixels), bubbles and foam (bright specks
 	 * against their row), the far rim of the surface (parallax) */
 	{
@@ -527,7 +661,7 @@ int mtb_meniscus_read(const struct mtb_image *img, const struct mtb_meniscus_sca
 				goto done;
 			}
 		}
-		out->level_div = kk_m + D;
+		out->level_div = kk_m + D + out->parallax_corr_div;
 	}
 	if (out->level_div < -0.5 || out->level_div > scale->divisions + 0.5) {
 		refuse(out, 0.2, "the level %.2f is off the scale", out->level_div);

@@ -48,6 +48,9 @@ struct mtb_meniscus_reading {
 	int n_lines;             /* lines found */
 	double fit_rms_px;       /* residual of the lattice through the lines */
 	double meniscus_y_px;    /* the meniscus bottom's row on the axis */
+	double elevation_deg;    /* the camera above (+) or below (-) the meniscus, from the lines' curvature */
+	int elevation_lines;     /* lines that gave the curvature */
+	double parallax_corr_div; /* the correction applied to level_div for the elevation */
 };
 
 /* Reads one image of a neck. MTB_OK with out->refused set when the reading is unsafe; a

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace {
@@ -198,21 +199,74 @@ TEST(Meniscus, RefusesWhatIsNotANeck)
 	EXPECT_NE(std::string(m.reason).find("not implemented"), std::string::npos);
 }
 
-/* Held-out seeds (see the top of the file): no confident reading off by more than
- * 0.5 division anywhere; on the cans 95 % within 0.1 division (the target of issue 7); on the
- * wide cylinders the residual parallax of the camera's levelling weighs more (docs/cans.md),
- * checked at 90 % here and measured in full by the figures below. */
+/* A camera above the meniscus sees it raised against the lines by r tan(theta) (10.8 divisions
+ * x tan(0.25 degree) = 0.047 division on the 1000 mL cylinder, less the lines' own depth where
+ * the lattice is fitted): the reader measures the elevation from the lines' curvature and
+ * corrects the reading. */
+TEST(Meniscus, CorrectsTheParallaxOfACameraAboveTheMeniscus)
+{
+	struct mtb_vessel v = vessel("cyl-1000ml-b");
+	double sum = 0;
+	int n = 0;
+	for (int i = 0; i < 10; i++) {
+		struct mtb_neck_render_opts o = {};
+		o.seed = 3100 + i;
+		o.liquid = i % 2 ? MTB_LIQUID_WATER : MTB_LIQUID_TINTED;
+		o.parallax_deg = 0.25;
+		double level = 86.3 + 0.31 * i;
+		img_ptr img = render(v, level, o);
+		struct mtb_meniscus_reading m = read(img.get(), scale_of(v));
+		ASSERT_FALSE(m.refused) << m.reason;
+		EXPECT_NEAR(m.elevation_deg, 0.25, 0.05) << "seed " << o.seed;
+		EXPECT_NEAR(m.level_div, level, 0.03) << "seed " << o.seed;
+		sum += m.level_div - level;
+		n++;
+	}
+	EXPECT_NEAR(sum / n, 0.0, 0.01);
+}
+
+/* From below, the far side of the surface shows under its lowest point and lowers the edge the
+ * reader takes: a camera 0.1-0.2 degree below the meniscus of the 1000 mL cylinder is refused,
+ * never read confidently wrong. A level camera is still read. */
+TEST(Meniscus, RefusesACameraBelowTheMeniscusOfAWideTube)
+{
+	struct mtb_vessel v = vessel("cyl-1000ml-b");
+	for (int i = 0; i < 12; i++) {
+		struct mtb_neck_render_opts o = {};
+		o.seed = 3200 + i;
+		o.liquid = MTB_LIQUID_WATER;
+		o.parallax_deg = -0.1 - 0.01 * i;
+		double level = 86.5 + 0.2 * i;
+		img_ptr img = render(v, level, o);
+		struct mtb_meniscus_reading m = read(img.get(), scale_of(v));
+		EXPECT_TRUE(m.refused) << "read " << m.level_div << " at " << level << ", seed " << o.seed;
+		if (m.refused) {
+			EXPECT_NE(std::string(m.reason).find("below the meniscus"), std::string::npos) << m.reason;
+		}
+		o.parallax_deg = 0;
+		img_ptr lvl = render(v, level, o);
+		m = read(lvl.get(), scale_of(v));
+		EXPECT_FALSE(m.refused) << m.reason;
+		EXPECT_NEAR(m.level_div, level, 0.05);
+	}
+}
+
+/* Held-out seeds (see the top of the file): no confident reading off by more than 0.5
+ * division anywhere, and 95 % of the read within 0.1 division (the target of issue 7), the
+ * cylinders with the camera levelled to +-0.2 degree; the camera below the meniscus of a wide
+ * cylinder is refused (about a fifth of the views at +-0.2 degree), measured in full by the
+ * figures below. */
 TEST(Meniscus, HeldOutRenderedNecks)
 {
 	stats a = measure("can-20l-ss304-td", 40, 8001, -1);
 	stats b = measure("can-5l-ss316-td", 20, 8002, -1);
 	stats c = measure("cyl-100ml-a", 20, 8003, 2.0);
-	stats d = measure("cyl-1000ml-b", 20, 8004, 2.0, 0.1);
+	stats d = measure("cyl-1000ml-b", 40, 8004, 2.0);
 	for (const stats *s : { &a, &b, &c, &d }) {
 		int read_n = s->n - s->refused;
 		EXPECT_EQ(s->confident_over_05, 0);
-		EXPECT_LE(s->refused, s->n / 10);
-		EXPECT_GE(s->within_01, (s == &a || s == &b ? 0.95 : 0.90) * read_n);
+		EXPECT_LE(s->refused, (s == &c || s == &d ? s->n / 3 : s->n / 10));
+		EXPECT_GE(s->within_01, 0.95 * read_n);
 	}
 }
 
