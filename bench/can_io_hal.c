@@ -173,6 +173,13 @@ static void io_run_done(void *ctx, int run_index, const struct mtb_can_run *run)
 		h->o.on_run(h->o.user, run_index, run);
 }
 
+static void io_fill_step(void *ctx, const struct mtb_can_fill_step *step)
+{
+	struct mtb_can_io_hal *h = H(ctx);
+	if (h->o.on_fill_step)
+		h->o.on_fill_step(h->o.user, step);
+}
+
 static void io_tared(void *ctx, int64_t dry_mg)
 {
 	struct mtb_can_io_hal *h = H(ctx);
@@ -188,7 +195,7 @@ static void io_state(void *ctx, int state, int run_index)
 }
 
 static const struct mtb_can_io_ops OPS = {
-	io_now, io_wait, io_fill, io_drain, io_balance, io_conditions, io_meniscus, io_safe, io_run_done, io_tared, io_state,
+	io_now, io_wait, io_fill, io_drain, io_balance, io_conditions, io_meniscus, io_safe, io_run_done, io_tared, io_state, io_fill_step,
 };
 
 struct mtb_can_io mtb_can_io_hal_port(struct mtb_can_io_hal *h)

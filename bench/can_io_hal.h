@@ -48,6 +48,8 @@ struct mtb_can_io_hal_opts {
 	/* Called during the procedure's waits, at least once a second of bench time (long waits
 	 * are split); may be NULL. */
 	void (*on_wait)(void *user, int64_t t_us);
+	/* Each step of a fill (bench/can_procedure.h fill_step). */
+	void (*on_fill_step)(void *user, const struct mtb_can_fill_step *step);
 	void *user;
 };
 

@@ -25,7 +25,7 @@ struct u_yaml {
 struct can_plan_yaml {
 	char *kind, *name, *description, *vessel, *serial, *operator_name, *customer;
 	char *runs, *fill_flow_lps, *settle_s, *stable_timeout_s, *poll_s, *meniscus_tries;
-	char *fill_aim_div, *fill_tolerance_div, *coarse_stop_div;
+	char *fill_aim_div, *fill_tolerance_div, *coarse_stop_div, *topup_tolerance_div;
 	char *air_saturated_water;
 	struct u_yaml *u;
 };
@@ -58,6 +58,7 @@ static const cyaml_schema_field_t FIELDS[] = {
 	STR("fill_aim_div", fill_aim_div, OPT),
 	STR("fill_tolerance_div", fill_tolerance_div, OPT),
 	STR("coarse_stop_div", coarse_stop_div, OPT),
+	STR("topup_tolerance_div", topup_tolerance_div, OPT),
 	STR("air_saturated_water", air_saturated_water, OPT),
 	CYAML_FIELD_MAPPING_PTR("uncertainty", CYAML_FLAG_POINTER | OPT, struct can_plan_yaml, u, U_FIELDS),
 	CYAML_FIELD_END
@@ -174,6 +175,7 @@ static int validate(const struct can_plan_yaml *y, const char *data, const char 
 	TRY(num(y->fill_aim_div, -10, 10, &p->fill_aim_div, data, origin, "fill_aim_div", eb));
 	TRY(num(y->fill_tolerance_div, 0.01, 5, &p->fill_tolerance_div, data, origin, "fill_tolerance_div", eb));
 	TRY(num(y->coarse_stop_div, 0, 50, &p->coarse_stop_div, data, origin, "coarse_stop_div", eb));
+	TRY(num(y->topup_tolerance_div, 0, 5, &p->topup_tolerance_div, data, origin, "topup_tolerance_div", eb));
 	if (y->air_saturated_water) {
 		if (strcmp(y->air_saturated_water, "true") == 0)
 			p->u.air_saturated_water = true;

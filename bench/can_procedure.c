@@ -21,6 +21,7 @@ void mtb_can_plan_defaults(struct mtb_can_plan *p)
 	p->fill_aim_div = 0;
 	p->fill_tolerance_div = 0.2;
 	p->coarse_stop_div = 2;
+	p->topup_tolerance_div = 0.1;
 	p->u.rho_weights_kgm3 = MTB_RHO_WEIGHTS_CONV_KGM3;
 }
 
@@ -31,12 +32,19 @@ const char *mtb_can_state_name(enum mtb_can_state s)
 	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
 }
 
+const char *mtb_can_step_kind_name(int kind)
+{
+	static const char *const names[] = { "coarse", "fine", "top-up", "stop", "unread" };
+	return kind >= 0 && (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
+}
+
 struct ctx {
 	const struct mtb_vessel *v;
 	const struct mtb_can_plan *plan;
 	struct mtb_can_io *io;
 	struct mtb_can_result *res;
 	enum mtb_can_state state;
+	double flow_mgps;   /* the fill valve's flow as last measured (mg/s) */
 };
 
 /* The procedure enters a state (for run run_index); the port's observer hears of it. */
@@ -45,6 +53,14 @@ static void enter(struct ctx *c, enum mtb_can_state s, int run_index)
 	c->state = s;
 	if (c->io->ops->state_changed)
 		c->io->ops->state_changed(c->io->ctx, (int)s, run_index);
+}
+
+static void step(struct ctx *c, int kind, int64_t open_us, int64_t mass_mg, double level_div, double aim)
+{
+	if (!c->io->ops->fill_step)
+		return;
+	struct mtb_can_fill_step s = { kind, c->io->ops->now_us(c->io->ctx), open_us, mass_mg, level_div, aim };
+	c->io->ops->fill_step(c->io->ctx, &s);
 }
 
 static int abort_run(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -115,7 +131,7 @@ static int fill_coarse(struct ctx *c, int64_t target)
 	const struct mtb_can_io_ops *o = c->io->ops;
 	double vol_l = (double)mtb_vessel_nominal_line_ul(c->v) / 1e6;
 	int64_t limit = (int64_t)(3 * vol_l / c->plan->fill_flow_lps * 1e6) + 60000000;
-	int64_t t0 = o->now_us(c->io->ctx), last_ok = t0;
+	int64_t t0 = o->now_us(c->io->ctx), last_ok = t0, last_mass = 0;
 	int64_t silent_limit = (int64_t)(c->plan->stable_timeout_s * 1e6);
 	if (o->set_fill(c->io->ctx, true) != MTB_OK)
 		return abort_run(c, "fill valve did not open");
@@ -124,6 +140,8 @@ static int fill_coarse(struct ctx *c, int64_t target)
 		int rc = o->read_balance(c->io->ctx, &b);
 		if (rc == MTB_ERR_RANGE)
 			return abort_run(c, "balance overload while filling");
+		if (rc == MTB_OK)
+			last_mass = b.mass_mg;
 		if (rc == MTB_OK && b.mass_mg >= target)
 			break;
 		int64_t now = o->now_us(c->io->ctx);
@@ -142,6 +160,7 @@ static int fill_coarse(struct ctx *c, int64_t target)
 	}
 	if (o->set_fill(c->io->ctx, false) != MTB_OK)
 		return abort_run(c, "fill valve did not close");
+	step(c, MTB_CAN_STEP_COARSE, o->now_us(c->io->ctx) - t0, last_mass, NAN, NAN);
 	return MTB_OK;
 }
 
@@ -168,7 +187,7 @@ static int fill_to_nominal(struct ctx *c, int64_t empty_mg)
 	int64_t target = empty_mg + mass_for_ul(c->v, div_ul(c->v, aim), cond.water_temp_c, rho_a);
 	int64_t tol_mg = target - empty_mg - mass_for_ul(c->v, div_ul(c->v, aim - c->plan->fill_tolerance_div),
 							  cond.water_temp_c, rho_a);
-	double flow_mgps = c->plan->fill_flow_lps * 1e6;
+	double flow_mgps = c->flow_mgps;
 	int64_t m;
 	if (stable_mass(c, &m) != MTB_OK)
 		return MTB_ERR_STATE;
@@ -188,8 +207,70 @@ static int fill_to_nominal(struct ctx *c, int64_t empty_mg)
 		if (m2 > m)
 			flow_mgps = (double)(m2 - m) / (open_us / 1e6);
 		m = m2;
+		c->flow_mgps = flow_mgps;
+		step(c, MTB_CAN_STEP_FINE, open_us, m, NAN, aim);
 	}
 	return MTB_OK;
+}
+
+/* The line the top-up by the meniscus aims at: the nominal line + the plan's offset, at most
+ * the top line (on a cylinder whose scale ends at the nominal line, the line itself: the
+ * reading sees where the water is, so no margin is left for the vessel's error). */
+static double topup_div(const struct mtb_vessel *v, const struct mtb_can_plan *p)
+{
+	return fmin(v->scale.nominal_div + p->fill_aim_div, v->scale.divisions);
+}
+
+/* The final top-up by the meniscus (struct mtb_can_plan): read, and below the line by more
+ * than the tolerance, open the valve for 70 % of what the reading says is missing to the middle
+ * of the tolerance band at the flow last measured, weigh stable, read again. The meniscus reading decides, the balance only
+ * shows the water went in; a meniscus that cannot be read ends the top-up (the reading of the
+ * run then decides whether the run goes on). At most 20 openings. */
+static int top_up(struct ctx *c)
+{
+	const struct mtb_can_io_ops *o = c->io->ops;
+	double tol = c->plan->topup_tolerance_div;
+	if (!(tol > 0))
+		return MTB_OK;
+	double aim = topup_div(c->v, c->plan);
+	for (int k = 0;; k++) {
+		int64_t m;
+		if (stable_mass(c, &m) != MTB_OK)
+			return MTB_ERR_STATE;
+		struct mtb_meniscus_obs r = { 0 };
+		int tries = 0;
+		for (; tries < c->plan->meniscus_tries; tries++) {
+			if (o->read_meniscus(c->io->ctx, &r) == MTB_OK && r.ok)
+				break;
+			o->wait_us(c->io->ctx, 1000000);
+		}
+		if (tries == c->plan->meniscus_tries) {
+			step(c, MTB_CAN_STEP_UNREAD, 0, m, NAN, aim);
+			return MTB_OK;
+		}
+		if (r.level_div >= aim - tol) {
+			step(c, MTB_CAN_STEP_STOP, 0, m, r.level_div, aim);
+			return MTB_OK;
+		}
+		if (k == MTB_CAN_MAX_FINE_OPENINGS)
+			return abort_run(c, "top-up: %.2f divisions below the line after %d openings", aim - r.level_div, k);
+		/* to the middle of the tolerance band: a reading a little low, or an opening a little
+		 * long, then still stays under the line (on a cylinder, under the top of its scale) */
+		/* (0.998 mg of water a microlitre: near enough for an opening's time) */
+		double missing_mg = (aim - tol / 2 - r.level_div) * (double)c->v->scale.division_ul * 0.998;
+		int64_t open_us = (int64_t)fmax(1000, 0.7 * missing_mg / c->flow_mgps * 1e6);
+		if (o->set_fill(c->io->ctx, true) != MTB_OK)
+			return abort_run(c, "fill valve did not open");
+		o->wait_us(c->io->ctx, open_us);
+		if (o->set_fill(c->io->ctx, false) != MTB_OK)
+			return abort_run(c, "fill valve did not close");
+		int64_t m2;
+		if (stable_mass(c, &m2) != MTB_OK)
+			return MTB_ERR_STATE;
+		if (m2 > m)
+			c->flow_mgps = (double)(m2 - m) / (open_us / 1e6);
+		step(c, MTB_CAN_STEP_TOPUP, open_us, m2, r.level_div, aim);
+	}
 }
 
 /* Empties the vessel and lets it drain for the drain time after the stream stops. Recovering
@@ -248,7 +329,7 @@ int mtb_can_procedure_resume(const struct mtb_vessel *v, const struct mtb_can_pl
 	if (from && (from->n_runs < 0 || from->n_runs > plan->runs || (from->n_runs > 0 && !from->runs)))
 		return MTB_ERR_ARG;
 	memset(res, 0, sizeof *res);
-	struct ctx c = { v, plan, io, res, MTB_CAN_IDLE };
+	struct ctx c = { v, plan, io, res, MTB_CAN_IDLE, plan->fill_flow_lps * 1e6 };
 	const struct mtb_can_io_ops *o = io->ops;
 	int64_t t_start = o->now_us(io->ctx);
 	bool deliver_v = v->delivery == MTB_VESSEL_TO_DELIVER;
@@ -297,7 +378,7 @@ int mtb_can_procedure_resume(const struct mtb_vessel *v, const struct mtb_can_pl
 	for (int i = first; i < plan->runs; i++) {
 		struct mtb_can_run *run = &res->runs[i];
 		enter(&c, MTB_CAN_FILL, i);
-		if (fill_to_nominal(&c, deliver_v ? empty_mg : fill_base_mg) != MTB_OK)
+		if (fill_to_nominal(&c, deliver_v ? empty_mg : fill_base_mg) != MTB_OK || top_up(&c) != MTB_OK)
 			goto out;
 		enter(&c, MTB_CAN_SETTLE, i);
 		o->wait_us(io->ctx, (int64_t)(plan->settle_s * 1e6));

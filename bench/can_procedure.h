@@ -40,6 +40,25 @@ struct mtb_meniscus_obs {
 	char image_sha256[65];   /* the frame the reading came from, as kept in evidence ("" if none) */
 };
 
+/* One step of a fill, for the record. */
+enum mtb_can_step_kind {
+	MTB_CAN_STEP_COARSE = 0,   /* the coarse fill by mass ended */
+	MTB_CAN_STEP_FINE,         /* a short opening by mass, weighed stable */
+	MTB_CAN_STEP_TOPUP,        /* the meniscus read below the aim: an opening for the rest */
+	MTB_CAN_STEP_STOP,         /* the meniscus read within the tolerance or above the aim: stop */
+	MTB_CAN_STEP_UNREAD,       /* the meniscus could not be read: the top-up stops there */
+};
+const char *mtb_can_step_kind_name(int kind);
+
+struct mtb_can_fill_step {
+	int kind;                  /* enum mtb_can_step_kind */
+	int64_t t_us;              /* when it ended, bench clock */
+	int64_t open_us;           /* how long the fill valve was open (0: a reading, no water) */
+	int64_t mass_mg;           /* the balance after it (0 when not weighed) */
+	double level_div;          /* the meniscus reading that decided it (NAN for steps by mass) */
+	double aim_div;            /* the line aimed at */
+};
+
 /* The port. Return MTB_OK or a negative enum mtb_err; MTB_ERR_TIMEOUT from read_balance means
  * the balance did not answer, MTB_ERR_RANGE overload/underload, MTB_ERR_REFUSED busy. */
 struct mtb_can_io_ops {
@@ -60,6 +79,10 @@ struct mtb_can_io_ops {
 	/* Optional: the procedure enters state (an enum mtb_can_state) for run run_index (0-based;
 	 * the run about to be done while recovering, wetting, or weighing before it). */
 	void (*state_changed)(void *ctx, int state, int run_index);
+	/* Optional (NULL: none): each step of a fill as it ends -- the coarse fill, each short
+	 * opening by mass, each meniscus reading of the final top-up and the opening it decided --
+	 * where a caller records it with the run. */
+	void (*fill_step)(void *ctx, const struct mtb_can_fill_step *step);
 };
 
 struct mtb_can_io {
@@ -82,11 +105,18 @@ struct mtb_can_plan {
 	double fill_aim_div;
 	double fill_tolerance_div;
 	double coarse_stop_div;
+	/* The final top-up, by the meniscus, as a technician does it: after the fill by mass the
+	 * meniscus is read and, below the nominal line + fill_aim_div (at most the top line) by
+	 * more than topup_tolerance_div, topped up by openings for 70 % of the water the reading
+	 * says is missing to the middle of the tolerance band, each weighed stable and read again, until it reads within the tolerance
+	 * below the line or above it (then it stops: water is never taken out). 0: no top-up. */
+	double topup_tolerance_div;
 	struct mtb_can_u_in u;      /* uncertainty inputs (calibration/gravimetric.h) */
 };
 
 /* Documented defaults: 3 runs, 0.1 L/s, settle 30 s, stable timeout 20 s, poll 0.5 s, 3 tries,
- * aim at the nominal line within 0.2 division, coarse fill to 2 divisions below it. */
+ * aim at the nominal line within 0.2 division, coarse fill to 2 divisions below it, top-up by
+ * the meniscus to within 0.1 division below the line. */
 void mtb_can_plan_defaults(struct mtb_can_plan *p);
 
 enum mtb_can_state {

@@ -2,6 +2,7 @@
 
 #include "core/sha256.h"
 
+#include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -61,6 +62,10 @@ static const char SCHEMA[] =
 	"  seq INTEGER NOT NULL, t_mono_us INTEGER NOT NULL, ok INTEGER NOT NULL, level_div REAL,"
 	"  confidence REAL NOT NULL, reason TEXT, image_sha256 TEXT REFERENCES evidence(sha256),"
 	"  PRIMARY KEY (session_id, run_index, seq));"
+	"CREATE TABLE IF NOT EXISTS can_fill_steps ("
+	"  session_id TEXT NOT NULL REFERENCES sessions(id), run_index INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL, t_mono_us INTEGER NOT NULL, kind TEXT NOT NULL, open_us INTEGER NOT NULL,"
+	"  mass_mg INTEGER NOT NULL, level_div REAL, aim_div REAL, PRIMARY KEY (session_id, run_index, seq));"
 	"CREATE TABLE IF NOT EXISTS can_results ("
 	"  session_id TEXT PRIMARY KEY REFERENCES sessions(id), vessel TEXT NOT NULL, n_runs INTEGER NOT NULL,"
 	"  mean_v_ref_ul REAL NOT NULL, s_error_ul REAL NOT NULL, error_ul INTEGER NOT NULL,"
@@ -226,6 +231,7 @@ static int canon_point_all(struct mtb_records *r, const char *sid, int idx, stru
 struct can_rows {
 	bool all;
 	int b0, b1, m0, m1;
+	int s0, s1;   /* the fill's steps [s0, s1): stated only when there are any */
 };
 
 /* The range an entry's payload states on its first line ("can-run SID IDX balance=B0-B1
@@ -238,6 +244,9 @@ static struct can_rows can_rows_of(const char *payload)
 	const char *b = payload ? strstr(payload, " balance=") : NULL;
 	if (b && (!nl || b < nl) && sscanf(b, " balance=%d-%d meniscus=%d-%d", &k.b0, &k.b1, &k.m0, &k.m1) == 4)
 		k.all = false;
+	const char *st = payload ? strstr(payload, " steps=") : NULL;
+	if (!k.all && st && (!nl || st < nl) && sscanf(st, " steps=%d-%d", &k.s0, &k.s1) != 2)
+		k.s0 = k.s1 = 0;
 	return k;
 }
 
@@ -254,21 +263,26 @@ static int canon_can_run(struct mtb_records *r, const char *sid, int idx, const 
 		" WHERE session_id=?1 AND run_index=?2 AND seq >= ?3 AND seq < ?4 ORDER BY seq",
 		"SELECT seq, t_mono_us, ok, level_div, confidence, reason, image_sha256 FROM meniscus_readings"
 		" WHERE session_id=?1 AND run_index=?2 AND seq >= ?3 AND seq < ?4 ORDER BY seq",
+		"SELECT seq, t_mono_us, kind, open_us, mass_mg, level_div, aim_div FROM can_fill_steps"
+		" WHERE session_id=?1 AND run_index=?2 AND seq >= ?3 AND seq < ?4 ORDER BY seq",
 	};
 	bool attempt = strcmp(kind, "can-attempt") == 0;
 	if (k.all)
 		text_add(t, "%s %s %d\n", kind, sid, idx);
+	else if (k.s1 > k.s0)
+		text_add(t, "%s %s %d balance=%d-%d meniscus=%d-%d steps=%d-%d\n", kind, sid, idx, k.b0, k.b1, k.m0, k.m1,
+			 k.s0, k.s1);
 	else
 		text_add(t, "%s %s %d balance=%d-%d meniscus=%d-%d\n", kind, sid, idx, k.b0, k.b1, k.m0, k.m1);
-	for (int q = attempt ? 1 : 0; q < 3; q++) {
+	for (int q = attempt ? 1 : 0; q < 4; q++) {
 		sqlite3_stmt *st;
 		if (sqlite3_prepare_v2(r->db, Q[q], -1, &st, NULL) != SQLITE_OK)
 			return MTB_ERR_IO;
 		sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 2, idx);
 		if (q > 0) {
-			sqlite3_bind_int(st, 3, k.all ? INT32_MIN : q == 1 ? k.b0 : k.m0);
-			sqlite3_bind_int(st, 4, k.all ? INT32_MAX : q == 1 ? k.b1 : k.m1);
+			sqlite3_bind_int(st, 3, k.all ? INT32_MIN : q == 1 ? k.b0 : q == 2 ? k.m0 : k.s0);
+			sqlite3_bind_int(st, 4, k.all ? INT32_MAX : q == 1 ? k.b1 : q == 2 ? k.m1 : k.s1);
 		}
 		int rc;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -281,7 +295,20 @@ static int canon_can_run(struct mtb_records *r, const char *sid, int idx, const 
 				text_add(t, "balance %d t=%lld rc=%d mg=%lld stable=%d\n", sqlite3_column_int(st, 0),
 					 (long long)sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2),
 					 (long long)sqlite3_column_int64(st, 3), sqlite3_column_int(st, 4));
-			else {
+			else if (q == 3) {
+				/* the fill's steps (records from before they were kept have none: their text
+				 * is unchanged) */
+				text_add(t, "step %d t=%lld open_us=%lld mg=%lld\n", sqlite3_column_int(st, 0),
+					 (long long)sqlite3_column_int64(st, 1), (long long)sqlite3_column_int64(st, 3),
+					 (long long)sqlite3_column_int64(st, 4));
+				text_field(t, "kind", (const char *)sqlite3_column_text(st, 2));
+				for (int c = 5; c <= 6; c++) {
+					if (sqlite3_column_type(st, c) == SQLITE_NULL)
+						text_add(t, "%s=null\n", c == 5 ? "level" : "aim");
+					else
+						text_add(t, "%s=%.17g\n", c == 5 ? "level" : "aim", sqlite3_column_double(st, c));
+				}
+			} else {
 				text_add(t, "meniscus %d t=%lld ok=%d conf=%.17g\n", sqlite3_column_int(st, 0),
 					 (long long)sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2), sqlite3_column_double(st, 4));
 				if (sqlite3_column_type(st, 3) == SQLITE_NULL)
@@ -741,12 +768,55 @@ static int insert_can_rows(struct mtb_records *r, const char *sid, int idx, cons
 	return MTB_OK;
 }
 
+static void bind_real_or_null(sqlite3_stmt *st, int i, double v)
+{
+	if (isfinite(v))
+		sqlite3_bind_double(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int insert_can_steps(struct mtb_records *r, const char *sid, int idx, const struct mtb_can_step_record *s,
+			    int ns, int seq0, struct mtb_errbuf *eb)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(r->db, "INSERT INTO can_fill_steps (session_id, run_index, seq, t_mono_us, kind, open_us,"
+				      " mass_mg, level_div, aim_div) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)", -1, &st, NULL) != SQLITE_OK)
+		return db_err(r, eb, "fill step");
+	for (int i = 0; i < ns; i++) {
+		sqlite3_reset(st);
+		bind_text(st, 1, sid);
+		sqlite3_bind_int(st, 2, idx);
+		sqlite3_bind_int(st, 3, seq0 + i);
+		sqlite3_bind_int64(st, 4, s[i].t_mono_us);
+		bind_text(st, 5, s[i].kind ? s[i].kind : "");
+		sqlite3_bind_int64(st, 6, s[i].open_us);
+		sqlite3_bind_int64(st, 7, s[i].mass_mg);
+		bind_real_or_null(st, 8, s[i].level_div);
+		bind_real_or_null(st, 9, s[i].aim_div);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return db_err(r, eb, "fill step");
+		}
+	}
+	sqlite3_finalize(st);
+	return MTB_OK;
+}
+
 int mtb_records_can_run_commit(struct mtb_records *r, const char *sid, int run_index,
 			       const struct mtb_can_run_record *run, const struct mtb_can_balance_record *balance,
 			       int n_balance, const struct mtb_can_meniscus_record *meniscus, int n_meniscus,
 			       struct mtb_errbuf *eb)
 {
-	if (run_index < 0 || n_balance < 0 || n_meniscus < 0)
+	return mtb_records_can_run_commit_steps(r, sid, run_index, run, balance, n_balance, meniscus, n_meniscus, NULL, 0, eb);
+}
+
+int mtb_records_can_run_commit_steps(struct mtb_records *r, const char *sid, int run_index,
+				     const struct mtb_can_run_record *run, const struct mtb_can_balance_record *balance,
+				     int n_balance, const struct mtb_can_meniscus_record *meniscus, int n_meniscus,
+				     const struct mtb_can_step_record *steps, int n_steps, struct mtb_errbuf *eb)
+{
+	if (run_index < 0 || n_balance < 0 || n_meniscus < 0 || n_steps < 0)
 		return mtb_errbuf_set(eb, MTB_ERR_ARG, "records: bad can run %d", run_index);
 	int rc = begin(r, eb);
 	if (rc != MTB_OK)
@@ -768,10 +838,17 @@ int mtb_records_can_run_commit(struct mtb_records *r, const char *sid, int run_i
 	     count_where(r, "SELECT COALESCE(MAX(seq) + 1, 0) FROM meniscus_readings WHERE session_id=?1 AND run_index=?2",
 			 sid, run_index, &k.m0) != MTB_OK))
 		rc = db_err(r, eb, "can run");
+	if (rc == MTB_OK &&
+	    count_where(r, "SELECT COALESCE(MAX(seq) + 1, 0) FROM can_fill_steps WHERE session_id=?1 AND run_index=?2", sid,
+			run_index, &k.s0) != MTB_OK)
+		rc = db_err(r, eb, "can run");
 	k.b1 = k.b0 + n_balance;
 	k.m1 = k.m0 + n_meniscus;
+	k.s1 = k.s0 + n_steps;
 	if (rc == MTB_OK)
 		rc = insert_can_rows(r, sid, run_index, run, balance, n_balance, meniscus, n_meniscus, k.b0, k.m0, eb);
+	if (rc == MTB_OK && n_steps > 0)
+		rc = insert_can_steps(r, sid, run_index, steps, n_steps, k.s0, eb);
 	if (rc == MTB_OK) {
 		const char *kind = run ? "can-run" : "can-attempt";
 		struct text t = { 0 };

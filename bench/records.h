@@ -225,6 +225,15 @@ struct mtb_can_meniscus_record {    /* one neck frame and what the reader made o
 	const char *image_sha256;       /* evidence (mtb_records_evidence_put) or NULL */
 };
 
+struct mtb_can_step_record {        /* one step of a fill (bench/can_procedure.h) */
+	int64_t t_mono_us;
+	const char *kind;               /* coarse | fine | top-up | stop | unread */
+	int64_t open_us;                /* the fill valve open this long */
+	int64_t mass_mg;                /* the balance after it */
+	double level_div;               /* the meniscus reading that decided it (NAN: by mass) */
+	double aim_div;                 /* the line aimed at (NAN: none) */
+};
+
 struct mtb_can_run_record {         /* a completed run */
 	int64_t full_mg, empty_mg;
 	double level_div;
@@ -255,6 +264,12 @@ int mtb_records_can_run_commit(struct mtb_records *r, const char *session_id, in
  * log (entry "can-tare"), so that a session interrupted before its first run completed keeps
  * its I_E when resumed. */
 int mtb_records_can_tare(struct mtb_records *r, const char *session_id, int64_t dry_mg, struct mtb_errbuf *eb);
+
+/* The same with the steps of the run's fill (table can_fill_steps, in the run's audit entry). */
+int mtb_records_can_run_commit_steps(struct mtb_records *r, const char *session_id, int run_index,
+				     const struct mtb_can_run_record *run, const struct mtb_can_balance_record *balance,
+				     int n_balance, const struct mtb_can_meniscus_record *meniscus, int n_meniscus,
+				     const struct mtb_can_step_record *steps, int n_steps, struct mtb_errbuf *eb);
 
 /* Commits the series' result (once per session). */
 int mtb_records_can_result_commit(struct mtb_records *r, const char *session_id,

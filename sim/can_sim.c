@@ -133,6 +133,7 @@ int mtb_sim_can_render(struct mtb_sim_can *s, struct mtb_image **out, struct mtb
 	struct mtb_neck_render_opts o = { 0 };
 	o.seed = s->c.seed * 0x9e3779b97f4a7c15ull + ++s->frame;
 	o.nuisance = s->c.nuisance;
+	o.parallax_deg = s->c.camera_elevation_deg;
 	o.liquid = MTB_LIQUID_WATER;
 	return mtb_neck_render(v, level, &o, out, NULL, eb);
 }

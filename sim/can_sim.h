@@ -33,6 +33,7 @@ struct mtb_sim_can_cfg {
 	double settle_s;              /* the balance settles this long after the water stops (0: at once) */
 	double capacity_mg;           /* the balance's capacity (gross); 0: tare + 1.5 x nominal mass */
 	double nuisance;              /* of the rendered neck images */
+	double camera_elevation_deg;  /* the neck camera mounted above (+) or below (-) the meniscus */
 	uint64_t seed;
 };
 

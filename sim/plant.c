@@ -360,6 +360,7 @@ int mtb_sim_plant_create(const struct mtb_sim_config *cfg, struct mtb_sim_plant 
 		c.settle_s = cc->settle_s;
 		c.capacity_mg = cc->capacity_kg * 1e6;
 		c.nuisance = cc->nuisance;
+		c.camera_elevation_deg = cc->camera_elevation_deg;
 		c.seed = cfg->seed;
 		int rc = mtb_sim_can_create(&p->can, &c, eb);
 		if (rc != MTB_OK) {

@@ -124,6 +124,8 @@ struct mtb_sim_can_config {
 	double settle_s;                  /* the balance settles this long after the water stops */
 	double capacity_kg;               /* balance capacity; 0: tare + 1.5 x nominal mass */
 	double nuisance;                  /* of the neck images (sim/neck_render.h) */
+	double camera_elevation_deg;      /* where the neck camera is mounted: above (+) or below (-) the
+					     meniscus, around which the levelling's residual is drawn */
 };
 
 struct mtb_sim_config {

@@ -92,7 +92,7 @@ struct camera_yaml {
 };
 
 /* The can: the keys are the members of struct mtb_sim_can_config (vessel by name). */
-#define CAN_KEYS(X) X(error_ml) X(water_c) X(air_c) X(p_hpa) X(rh_pct) X(fill_s) X(settle_s) X(capacity_kg) X(nuisance)
+#define CAN_KEYS(X) X(error_ml) X(water_c) X(air_c) X(p_hpa) X(rh_pct) X(fill_s) X(settle_s) X(capacity_kg) X(nuisance) X(camera_elevation_deg)
 
 struct can_yaml {
 	char *vessel;
@@ -467,9 +467,11 @@ static int validate(const struct sim_yaml *y, const char *data, const char *orig
 			{ "can.settle_s", offsetof(struct mtb_sim_can_config, settle_s), 0, 600 },
 			{ "can.capacity_kg", offsetof(struct mtb_sim_can_config, capacity_kg), 0, 1e5 },
 			{ "can.nuisance", offsetof(struct mtb_sim_can_config, nuisance), 0, 1 },
+			{ "can.camera_elevation_deg", offsetof(struct mtb_sim_can_config, camera_elevation_deg), -10, 10 },
 		};
 		const char *const text[] = { y->can->error_ml, y->can->water_c, y->can->air_c, y->can->p_hpa, y->can->rh_pct,
-					     y->can->fill_s, y->can->settle_s, y->can->capacity_kg, y->can->nuisance };
+					     y->can->fill_s, y->can->settle_s, y->can->capacity_kg, y->can->nuisance,
+					     y->can->camera_elevation_deg };
 		for (size_t k = 0; k < sizeof K / sizeof K[0]; k++)
 			if (text[k])
 				TRY(number(data, origin, eb, K[k].field, text[k], K[k].min, K[k].max,

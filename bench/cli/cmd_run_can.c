@@ -45,6 +45,8 @@ struct can_run_ctx {
 	char (*men_reason)[128];
 	char (*men_sha)[65];
 	int n_men, cap_men;
+	struct mtb_can_step_record *steps;
+	int n_steps, cap_steps;
 	int committed;        /* runs committed */
 	/* live view (NULL without --live) */
 	struct mtb_live *live;
@@ -224,6 +226,23 @@ static void on_frame(void *user, const struct mtb_image *img, const struct mtb_m
 	c->last_frame_wall_us = mtb_clock_now_us(&mtb_clock_system);
 }
 
+static void on_fill_step(void *user, const struct mtb_can_fill_step *s)
+{
+	struct can_run_ctx *c = user;
+	if (c->n_steps == c->cap_steps) {
+		int cap = c->cap_steps ? 2 * c->cap_steps : 32;
+		void *p = realloc(c->steps, (size_t)cap * sizeof *c->steps);
+		if (!p) {
+			c->failures++;
+			return;
+		}
+		c->steps = p;
+		c->cap_steps = cap;
+	}
+	c->steps[c->n_steps++] = (struct mtb_can_step_record){ s->t_us, mtb_can_step_kind_name(s->kind), s->open_us,
+							       s->mass_mg, s->level_div, s->aim_div };
+}
+
 /* Commits what was observed since the last commit, as run `idx` (run NULL: not completed). */
 static void commit(struct can_run_ctx *c, int idx, const struct mtb_can_run *run)
 {
@@ -236,11 +255,12 @@ static void commit(struct can_run_ctx *c, int idx, const struct mtb_can_run *run
 		rr = (struct mtb_can_run_record){ run->full_mg, run->empty_mg, run->level_div, run->water_temp_c,
 						  run->air_temp_c, run->p_hpa, run->rh_pct };
 	struct mtb_errbuf eb = { { 0 } };
-	if (mtb_records_can_run_commit(c->rec, c->sid, idx, run ? &rr : NULL, c->bal, c->n_bal, c->men, c->n_men, &eb) != MTB_OK) {
+	if (mtb_records_can_run_commit_steps(c->rec, c->sid, idx, run ? &rr : NULL, c->bal, c->n_bal, c->men, c->n_men,
+					     c->steps, c->n_steps, &eb) != MTB_OK) {
 		c->failures++;
 		snprintf(c->error, sizeof c->error, "%s", eb.msg);
 	}
-	c->n_bal = c->n_men = 0;
+	c->n_bal = c->n_men = c->n_steps = 0;
 	c->committed = idx + 1;
 }
 
@@ -449,7 +469,7 @@ int mtb_cmd_run_can(const struct mtb_run_can_args *a)
 	struct mtb_log log = { mtb_log_sink_stderr, NULL, MTB_LOG_WARN };
 	struct mtb_can_io_hal_opts ho = { .lockstep = lockstep, .vessel = &v, .log = &log, .on_balance = on_balance,
 					  .on_meniscus = on_meniscus, .on_run = on_run, .on_tare = on_tare, .on_state = on_state,
-					  .on_frame = on_frame, .on_wait = a->live ? on_wait : NULL, .pace = a->pace, .user = &ctx };
+					  .on_fill_step = on_fill_step, .on_frame = on_frame, .on_wait = a->live ? on_wait : NULL, .pace = a->pace, .user = &ctx };
 	struct mtb_can_io_hal *hio = NULL;
 	/* the runs already recorded: the next commit is the next run */
 	ctx.committed = from.n_runs;
@@ -565,6 +585,7 @@ int mtb_cmd_run_can(const struct mtb_run_can_args *a)
 	free(ctx.men);
 	free(ctx.men_reason);
 	free(ctx.men_sha);
+	free(ctx.steps);
 	enum mtb_can_state state = res->state;
 	char reason[200];
 	snprintf(reason, sizeof reason, "%s", res->reason);

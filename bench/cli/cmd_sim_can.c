@@ -107,7 +107,7 @@ static int p_safe(void *c)
 	return MTB_OK;
 }
 
-static const struct mtb_can_io_ops PORT_OPS = { p_now, p_wait, p_fill, p_drain, p_balance, p_conditions, p_meniscus, p_safe, NULL, NULL, NULL };
+static const struct mtb_can_io_ops PORT_OPS = { p_now, p_wait, p_fill, p_drain, p_balance, p_conditions, p_meniscus, p_safe, NULL, NULL, NULL, NULL };
 
 static void ml(FILE *f, const char *key, double ul)
 {

@@ -28,6 +28,7 @@ TEST(CanPlan, ShippedPlanLoads)
 	EXPECT_DOUBLE_EQ(p.plan.u.reading_u_div, 0.03);
 	EXPECT_DOUBLE_EQ(p.plan.u.drain_u_ul, 100);
 	EXPECT_DOUBLE_EQ(p.plan.u.rho_weights_kgm3, 8000);   // the default stays
+	EXPECT_DOUBLE_EQ(p.plan.topup_tolerance_div, 0.1);
 }
 
 TEST(CanPlan, DetectsOnlyATopLevelKindCan)
@@ -56,6 +57,8 @@ TEST(CanPlan, ErrorsNameLineAndField)
 		{ "kind: meter\nname: a\nvessel: v\nserial: s\n", "line 1: field 'kind': must be 'can'" },
 		{ "kind: can\nname: a\nvessel: v\n", "serial" },
 		{ "kind: can\nname: a\nvessel: v\nserial: s\ncolour: red\n", "colour" },
+		{ "kind: can\nname: a\nvessel: v\nserial: s\ntopup_tolerance_div: -1\n",
+		  "line 5: field 'topup_tolerance_div': must be within 0-5, got -1" },
 	};
 	for (const auto &k : cases) {
 		mtb_can_plan_file p;

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace {
 struct fake {
@@ -31,6 +32,7 @@ struct fake {
 	std::string states;             /* the states the procedure announced, "fill/1 settle/1 ..." */
 	int64_t tared_mg = -1;
 	int balance_reads = 0;
+	std::vector<struct mtb_can_fill_step> steps;
 	uint64_t noise = 12345;
 	double reading_noise_div = 0.03;
 
@@ -133,6 +135,7 @@ const struct mtb_can_io_ops FAKE_OPS = {
 	[](void *c, int state, int run_index) {
 		F(c)->states += std::string(mtb_can_state_name((enum mtb_can_state)state)) + "/" + std::to_string(run_index + 1) + " ";
 	},
+	[](void *c, const struct mtb_can_fill_step *s) { F(c)->steps.push_back(*s); },
 };
 
 struct mtb_can_plan plan()
@@ -361,4 +364,85 @@ TEST(CanProcedure, ResumeToContainKeepsTheRecordedDryWeight)
 	ASSERT_EQ(r.state, MTB_CAN_DONE) << r.reason;
 	EXPECT_EQ(g.tared_mg, 80000);
 	EXPECT_EQ(r.runs[0].empty_mg, 80000);
+}
+
+/* The final top-up by the meniscus: the fill by mass cannot see the can's own error (-0.37
+ * division here) and stops by mass within 0.2 division below the line, so the water stood
+ * 0.4-0.6 division below it; reading the meniscus and topping up brings it to within the
+ * plan's 0.1 division below the line, every reading and opening reported as a fill step, and
+ * the error is still the gravimetric one. With topup_tolerance_div 0 the water stays where the
+ * mass put it. */
+TEST(CanProcedure, TopsUpByTheMeniscusToTheNominalLine)
+{
+	for (double tol : { 0.1, 0.0 }) {
+		fake f;
+		load(f, "can-20l-ss304-td");
+		f.injected_error_ul = -3700;
+		f.reading_noise_div = 0.005;
+		struct mtb_can_io io = { &FAKE_OPS, &f };
+		struct mtb_can_plan p = plan();
+		p.topup_tolerance_div = tol;
+		struct mtb_can_result r;
+		ASSERT_EQ(mtb_can_procedure_run(&f.v, &p, &io, &r), MTB_OK);
+		ASSERT_EQ(r.state, MTB_CAN_DONE) << r.reason;
+		int topups = 0, stops = 0;
+		for (const auto &s : f.steps) {
+			if (s.kind == MTB_CAN_STEP_TOPUP) {
+				topups++;
+				EXPECT_GT(s.open_us, 0);
+				EXPECT_LT(s.level_div, 9.9);
+				EXPECT_EQ(s.aim_div, 10.0);
+			}
+			if (s.kind == MTB_CAN_STEP_STOP) {
+				stops++;
+				EXPECT_GE(s.level_div, 9.9);
+			}
+		}
+		for (int i = 0; i < r.n_runs; i++) {
+			std::printf("tolerance %.1f: run %d level %.3f division (line 10)\n", tol, i + 1, r.runs[i].level_div);
+			if (tol > 0) {
+				EXPECT_GE(r.runs[i].level_div, 10 - tol - 0.011) << i;
+				EXPECT_LE(r.runs[i].level_div, 10.05) << i;
+			} else {
+				EXPECT_LT(r.runs[i].level_div, 9.7) << i;
+			}
+		}
+		if (tol > 0) {
+			EXPECT_GE(topups, 3);   /* at least one in each run */
+			EXPECT_EQ(stops, 3);
+		} else {
+			EXPECT_EQ(topups + stops, 0);
+		}
+		EXPECT_LE(std::fabs(r.series.mean_error_ul - f.injected_error_ul), r.series.u_exp_ul);
+		EXPECT_EQ(r.series.verdict, MTB_VESSEL_PASS);
+	}
+}
+
+/* A cylinder whose scale ends at its nominal line: by mass the fill stops 1.5 divisions below
+ * the top line (room for the vessel's error); the top-up by the meniscus then brings the water
+ * to the nominal line itself, approached from below, never over the top of the scale. */
+TEST(CanProcedure, TopsUpACylinderToItsTopLine)
+{
+	fake f;
+	load(f, "cyl-100ml-a");
+	f.injected_error_ul = -300;
+	f.q_ulps = 500;
+	f.film_ul = 400;
+	f.film_final_ul = 250;
+	f.tare_mg = 80000;
+	f.reading_noise_div = 0.005;
+	struct mtb_can_io io = { &FAKE_OPS, &f };
+	struct mtb_can_plan p = plan();
+	p.fill_flow_lps = 0.0005;
+	p.u.balance_u_mg = 1;
+	p.u.drain_u_ul = 0;
+	struct mtb_can_result r;
+	ASSERT_EQ(mtb_can_procedure_run(&f.v, &p, &io, &r), MTB_OK);
+	ASSERT_EQ(r.state, MTB_CAN_DONE) << r.reason;
+	for (int i = 0; i < r.n_runs; i++) {
+		std::printf("100 mL cylinder: run %d level %.3f division (top line 90)\n", i + 1, r.runs[i].level_div);
+		EXPECT_GE(r.runs[i].level_div, 89.89);
+		EXPECT_LE(r.runs[i].level_div, 90.0);
+	}
+	EXPECT_LE(std::fabs(r.series.mean_error_ul - f.injected_error_ul), r.series.u_exp_ul);
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -336,4 +337,42 @@ TEST(Records, ReadingsSamplesAndEvidenceReadBackInRecordedOrder)
 	EXPECT_EQ(mtb_records_evidence_get(r, "00", &data, &len, mime, &eb), MTB_ERR_NOTFOUND);
 	EXPECT_EQ(data, nullptr);
 	mtb_records_close(r);
+}
+
+/* The steps of a can run's fill (the coarse fill, the openings by mass, each meniscus reading
+ * of the top-up and the opening it decided) are sealed with the run: an altered step is found. */
+TEST(Records, CanFillStepsAreSealedWithTheRun)
+{
+	TmpDb tmp;
+	struct mtb_records *r;
+	struct mtb_errbuf eb = {};
+	ASSERT_EQ(mtb_records_open(tmp.path.c_str(), &r, &eb), MTB_OK);
+	std::string sid = begin_session(r);
+	struct mtb_can_run_record run = { 23000000, 3000000, 9.97, 24.0, 22.0, 1003.0, 60.0 };
+	struct mtb_can_balance_record bal[1] = { { 1000, 0, 23000000, 1 } };
+	struct mtb_can_meniscus_record men[1] = { { 2000, 1, 9.97, 0.93, "", nullptr } };
+	struct mtb_can_step_record steps[4] = {
+		{ 500, "coarse", 170000000, 22900000, NAN, NAN },
+		{ 600, "fine", 1400000, 22960000, NAN, 10.0 },
+		{ 700, "top-up", 3300000, 23005000, 9.48, 10.0 },
+		{ 800, "stop", 0, 23005000, 9.97, 10.0 },
+	};
+	/* an interrupted attempt at run 0 first (a resumed session): its steps are sealed with it,
+	 * the redo's continue after them */
+	ASSERT_EQ(mtb_records_can_run_commit_steps(r, sid.c_str(), 0, nullptr, bal, 1, men, 1, steps, 2, &eb), MTB_OK) << eb.msg;
+	ASSERT_EQ(mtb_records_can_run_commit_steps(r, sid.c_str(), 0, &run, bal, 1, men, 1, steps, 4, &eb), MTB_OK) << eb.msg;
+	mtb_records_close(r);
+	EXPECT_EQ(verify(tmp.path, MTB_OK).can_records, 2);
+
+	exec(tmp.path, "UPDATE can_fill_steps SET level_div=9.95 WHERE run_index=0 AND seq=4");
+	auto rep = verify(tmp.path, MTB_ERR_PROTO);
+	EXPECT_EQ(rep.first_bad_seq, 3);   /* the run's entry (begin, attempt, run) */
+	exec(tmp.path, "UPDATE can_fill_steps SET level_div=9.48 WHERE run_index=0 AND seq=4");
+	verify(tmp.path, MTB_OK);
+	exec(tmp.path, "UPDATE can_fill_steps SET open_us=1 WHERE run_index=0 AND seq=1");
+	EXPECT_EQ(verify(tmp.path, MTB_ERR_PROTO).first_bad_seq, 2);   /* the attempt's */
+	exec(tmp.path, "UPDATE can_fill_steps SET open_us=1400000 WHERE run_index=0 AND seq=1");
+	verify(tmp.path, MTB_OK);
+	exec(tmp.path, "DELETE FROM can_fill_steps WHERE run_index=0 AND seq=5");
+	EXPECT_EQ(verify(tmp.path, MTB_ERR_PROTO).first_bad_seq, 3);
 }

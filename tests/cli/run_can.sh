@@ -77,7 +77,7 @@ n_runs=$(sqlite3 "$DB" "SELECT COUNT(*) FROM can_runs")
 [ "$n_runs" = 2 ] && [ "$n_bal" -gt 100 ] && [ "$n_men" -ge 2 ] && ok "records: $n_runs runs, $n_bal balance replies, $n_men neck frames with evidence" \
 	|| fail "records: $n_runs runs, $n_bal balance, $n_men meniscus"
 # the evidence blob is the PNG the reader saw, stored under its own SHA-256
-sha=$(sqlite3 "$DB" "SELECT image_sha256 FROM meniscus_readings LIMIT 1")
+sha=$(sqlite3 "$DB" "SELECT image_sha256 FROM meniscus_readings ORDER BY run_index DESC, seq DESC LIMIT 1")
 sqlite3 "$DB" "SELECT writefile('$T/frame.png', bytes) FROM evidence WHERE sha256='$sha'" >/dev/null
 [ "$(sha256sum "$T/frame.png" | cut -d' ' -f1)" = "$sha" ] && file "$T/frame.png" 2>/dev/null | grep -q PNG \
 	&& ok "evidence PNG under its hash" || fail "evidence $sha"
@@ -91,12 +91,23 @@ grep -q "$sid" "$T/cert.txt" && ok "certificate names session $sid" || fail "cer
 grep -q "SIM-CAN-0001" "$T/cert.txt" && ok "certificate serial" || fail "certificate serial"
 # the fill brings the water to the nominal line (20 L can: line 10): a coarse fill by mass, then
 # short openings weighed stable, to within the plan's 0.2 division below the aim at the measured
-# water temperature. The level then differs from the line by the can's own error (-3.7 mL
-# indicated - true: the scale reads 0.37 division low) and by where in the tolerance the last
-# opening stopped; before the fine approach it stood about 1.7 divisions above the line
+# water temperature -- where the can's own error (-3.7 mL indicated - true: the scale reads 0.37
+# division low) leaves the water about 0.5 division below the line -- then the meniscus is read
+# and topped up to within the plan's 0.1 division below the line (before the top-up the levels
+# were read at 9.49 and 9.48; before the fine approach about 1.7 divisions above the line)
 lv=$(sqlite3 "$DB" "SELECT group_concat(printf('%.3f', level_div), ' ') FROM can_runs")
-awk -v l="$lv" 'BEGIN { n = split(l, a, " "); if (n != 2) exit 1; for (i = 1; i <= n; i++) { d = a[i] - (10 - 0.37); if (d < -0.25 || d > 0.1) exit 1 } }' \
-	&& ok "levels read at the nominal line: $lv divisions (line 10, can error -0.37 division)" || fail "levels $lv (line 10)"
+awk -v l="$lv" 'BEGIN { n = split(l, a, " "); if (n != 2) exit 1; for (i = 1; i <= n; i++) { d = a[i] - 10; if (d < -0.13 || d > 0.05) exit 1 } }' \
+	&& ok "levels read at the nominal line: $lv divisions (line 10, top-up to within 0.1 below it)" || fail "levels $lv (line 10)"
+# every step of the fill is in the run's sealed record: the coarse fill, the openings by mass,
+# the top-up's meniscus readings and openings, the reading it stopped at
+steps=$(sqlite3 "$DB" "SELECT group_concat(kind, ' ') FROM (SELECT kind FROM can_fill_steps ORDER BY run_index, seq)")
+n_top=$(sqlite3 "$DB" "SELECT COUNT(*) FROM can_fill_steps WHERE kind='top-up' AND run_index>=0 AND level_div<9.9 AND open_us>0")
+n_stop=$(sqlite3 "$DB" "SELECT COUNT(*) FROM can_fill_steps WHERE kind='stop' AND level_div>=9.9")
+[ "$n_top" -ge 2 ] && [ "$n_stop" = 2 ] && ok "fill steps recorded: $steps" || fail "fill steps: $steps"
+cp "$DB" "$T/step.sqlite"
+sqlite3 "$T/step.sqlite" "UPDATE can_fill_steps SET level_div = 9.95 WHERE kind = 'top-up' AND run_index = 1"
+bad=$("$MB" audit verify --db "$T/step.sqlite")
+echo "$bad" | grep -q '"ok":false' && echo "$bad" | grep -q 'can-run' && ok "altered fill step detected" || fail "step tamper: $bad"
 # meterbench report regenerates results.json and the certificate from the records alone: the
 # same bytes of results.json, the same text on the certificate
 rep=$("$MB" report --db "$DB" --out "$T/rep" 2>"$T/rep.err")

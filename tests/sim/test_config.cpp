@@ -101,6 +101,8 @@ TEST(SimConfig, ErrorsNameLineAndField)
 		{ "name: x\n", "field 'meters': a simulated bench needs meters, a can, or both" },
 		{ "name: x\ncan:\n  vessel: v\n  error_ml: 2x\n", "line 4: field 'can.error_ml': not a number: '2x'" },
 		{ "name: x\ncan:\n  vessel: v\n  water_c: 50\n", "line 4: field 'can.water_c': must be within 5-35, got 50" },
+		{ "name: x\ncan:\n  vessel: v\n  camera_elevation_deg: 12\n",
+		  "line 4: field 'can.camera_elevation_deg': must be within -10-10, got 12" },
 		{ "name: x\ncan:\n  error_ml: 1\n", "vessel" },
 		{ "meters:\n  - serial: A\n    type: t\n    true_error: [[25, 1]]\n    face: plaid\n",
 		  "line 5: field 'meters[0].face': unknown face 'plaid'" },

@@ -2,6 +2,7 @@
  * of known level, with seeds the reader was not developed on (development rendered with seeds
  * around 1e6-1.3e7; the sets here use 8001-8004 and 9001-9004 times 1000003, about 8e9-9e9). */
 #include "calibration/vessel.h"
+#include "sim/can_sim.h"
 #include "sim/neck_render.h"
 #include "vision/meniscus.h"
 
@@ -248,6 +249,40 @@ TEST(Meniscus, RefusesACameraBelowTheMeniscusOfAWideTube)
 		m = read(lvl.get(), scale_of(v));
 		EXPECT_FALSE(m.refused) << m.reason;
 		EXPECT_NEAR(m.level_div, level, 0.05);
+	}
+}
+
+/* The simulated can's neck camera mounted above or below the meniscus (can.camera_elevation_deg):
+ * the reader measures the mounting from the frames. */
+TEST(Meniscus, SimulatedCanCameraMounting)
+{
+	struct mtb_vessel v = vessel("cyl-1000ml-b");
+	for (double deg : { 0.2, -0.5 }) {
+		struct mtb_sim_can_cfg c;
+		mtb_sim_can_defaults(&c, &v);
+		c.nuisance = 0;
+		c.camera_elevation_deg = deg;
+		c.seed = 77;
+		struct mtb_sim_can *sc = nullptr;
+		struct mtb_errbuf eb = {};
+		ASSERT_EQ(mtb_sim_can_create(&sc, &c, &eb), MTB_OK) << eb.msg;
+		mtb_sim_can_set_fill(sc, true);
+		while (mtb_sim_can_level_div(sc) < 88.0)
+			mtb_sim_can_advance(sc, 100000);
+		mtb_sim_can_set_fill(sc, false);
+		struct mtb_image *img = nullptr;
+		ASSERT_EQ(mtb_sim_can_render(sc, &img, &eb), MTB_OK) << eb.msg;
+		img_ptr hold(img);
+		struct mtb_meniscus_reading m = read(img, scale_of(v));
+		if (deg > 0) {
+			ASSERT_FALSE(m.refused) << m.reason;
+			EXPECT_NEAR(m.elevation_deg, deg, 0.05);
+			EXPECT_NEAR(m.level_div, mtb_sim_can_level_div(sc), 0.05);
+		} else {
+			EXPECT_TRUE(m.refused);
+			EXPECT_NE(std::string(m.reason).find("below the meniscus"), std::string::npos) << m.reason;
+		}
+		mtb_sim_can_destroy(sc);
 	}
 }
 
