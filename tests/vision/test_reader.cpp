@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
+#include <fstream>
+#include <unistd.h>
 #include <random>
 #include <string>
 #include <vector>
@@ -166,6 +168,42 @@ TEST(Reader, CreateFailsWithoutModels)
 	EXPECT_EQ(v, nullptr);
 	EXPECT_NE(std::strstr(eb.msg, "/nonexistent-model-dir"), nullptr) << eb.msg;
 	mtb_vision_destroy(nullptr);
+}
+
+// A second network (NAME.2.onnx) is only taken beside a first one; a reader with one network
+// still reads (the pair is not required).
+TEST(Reader, SecondNetworkNeedsTheFirst)
+{
+	char dir[] = "/tmp/mtb-models-XXXXXX";
+	ASSERT_NE(mkdtemp(dir), nullptr);
+	auto copy = [&](const char *from, const char *to) {
+		std::ifstream in(std::string(MTB_SOURCE_DIR) + "/vision/models/" + from, std::ios::binary);
+		std::ofstream out(std::string(dir) + "/" + to, std::ios::binary);
+		out << in.rdbuf();
+	};
+	copy("digit.2.onnx", "digit.2.onnx");
+	copy("needle.onnx", "needle.onnx");
+	mtb_vision *v = nullptr;
+	mtb_errbuf eb{};
+	EXPECT_EQ(mtb_vision_create(&v, dir, &eb), MTB_ERR_NOTFOUND);
+	EXPECT_EQ(v, nullptr);
+	EXPECT_NE(std::strstr(eb.msg, "digit.2.onnx without digit.onnx"), nullptr) << eb.msg;
+	// The small network alone as the first: it reads.
+	std::string small = std::string(dir) + "/digit.2.onnx", first = std::string(dir) + "/digit.onnx";
+	ASSERT_EQ(rename(small.c_str(), first.c_str()), 0);
+	eb = mtb_errbuf{};
+	ASSERT_EQ(mtb_vision_create(&v, dir, &eb), MTB_OK) << eb.msg;
+	Img img;
+	std::string crops = std::string(MTB_SOURCE_DIR) + "/tests/data/digits";
+	std::vector<std::string> names = files_in(crops);
+	ASSERT_FALSE(names.empty());
+	ASSERT_EQ(mtb_image_load((crops + "/" + names[0]).c_str(), &img.p, &eb), MTB_OK) << eb.msg;
+	mtb_reading r{};
+	EXPECT_EQ(mtb_vision_read_digit(v, img.p, &r), MTB_OK);
+	mtb_vision_destroy(v);
+	unlink(first.c_str());
+	unlink((std::string(dir) + "/needle.onnx").c_str());
+	rmdir(dir);
 }
 
 TEST(Reader, RefusesBlankNoiseAndTinyCrops)
