@@ -127,3 +127,56 @@ int mtb_balance_parse_line(const char *line, size_t len, struct mtb_balance_read
 	out->stable = stable;
 	return MTB_OK;
 }
+
+/* The command errors every SICS command may get instead of its reply. */
+static bool command_error(const char *line, size_t len, const char **why)
+{
+	if (len == 2 && line[0] == 'E' && (line[1] == 'S' || line[1] == 'T' || line[1] == 'L')) {
+		WHY(line[1] == 'S' ? "syntax error (ES)" : line[1] == 'T' ? "transmission error (ET)" : "logical error (EL)");
+		return true;
+	}
+	return false;
+}
+
+int mtb_balance_parse_sics_tare(const char *line, size_t len, int64_t *tare_mg, const char **why)
+{
+	if (!line || !tare_mg)
+		return WHY("no input"), MTB_ERR_ARG;
+	len = trim_eol(line, len);
+	if (memchr(line, '\0', len) || memchr(line, '\n', len) || memchr(line, '\r', len))
+		return WHY("control characters in the reply"), MTB_ERR_PROTO;
+	if (command_error(line, len, why))
+		return MTB_ERR_REFUSED;
+	if (len < 3 || line[0] != 'T' || line[1] != ' ')
+		return WHY("not a reply to T"), MTB_ERR_PROTO;
+	if (len == 3) {
+		if (line[2] == 'I')
+			return WHY("not stable: tare not taken (T I)"), MTB_ERR_REFUSED;
+		if (line[2] == '+' || line[2] == '-')
+			return WHY(line[2] == '+' ? "above the tare range (T +)" : "below the tare range (T -)"), MTB_ERR_RANGE;
+		return WHY("unknown status"), MTB_ERR_PROTO;
+	}
+	if (line[2] != 'S' || line[3] != ' ')
+		return WHY("unknown status"), MTB_ERR_PROTO;
+	return parse_mass(line + 4, len - 4, tare_mg, why);
+}
+
+int mtb_balance_parse_sics_zero(const char *line, size_t len, const char **why)
+{
+	if (!line)
+		return WHY("no input"), MTB_ERR_ARG;
+	len = trim_eol(line, len);
+	if (memchr(line, '\0', len) || memchr(line, '\n', len) || memchr(line, '\r', len))
+		return WHY("control characters in the reply"), MTB_ERR_PROTO;
+	if (command_error(line, len, why))
+		return MTB_ERR_REFUSED;
+	if (len != 3 || line[0] != 'Z' || line[1] != ' ')
+		return WHY("not a reply to Z"), MTB_ERR_PROTO;
+	switch (line[2]) {
+	case 'A': return MTB_OK;
+	case 'I': return WHY("not stable: not zeroed (Z I)"), MTB_ERR_REFUSED;
+	case '+': return WHY("above the zero range (Z +)"), MTB_ERR_RANGE;
+	case '-': return WHY("below the zero range (Z -)"), MTB_ERR_RANGE;
+	default: return WHY("unknown status"), MTB_ERR_PROTO;
+	}
+}

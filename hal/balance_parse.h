@@ -3,7 +3,8 @@
  *
  * SICS (the MT-SICS style command set, level 0): the bench sends "SI\r\n" (weigh immediately)
  * and the balance answers "S S     12.345 kg" (stable) or "S D     12.340 kg" (dynamic);
- * "S I" (busy), "S +" (overload), "S -" (underload), "ES"/"ET"/"EL" (command errors).
+ * "S I" (busy), "S +" (overload), "S -" (underload), "ES"/"ET"/"EL" (command errors); "T"
+ * (tare) answers "T S <tare> g", "T I", "T +"/"T -"; "Z" (zero) "Z A", "Z I", "Z +"/"Z -".
  *
  * Generic line: what many balances print continuously or on a key press: an optional stability
  * header ("ST," stable, "US," unstable, "OL," overload; an optional second header such as
@@ -32,6 +33,12 @@ struct mtb_balance_reading {
  * CR/LF is allowed; why is a short static reason (may be NULL). */
 int mtb_balance_parse_sics(const char *line, size_t len, struct mtb_balance_reading *out, const char **why);
 int mtb_balance_parse_line(const char *line, size_t len, struct mtb_balance_reading *out, const char **why);
+
+/* SICS replies to T (tare) and Z (zero): MTB_OK ("T S <tare> <unit>" with *tare_mg, "Z A"),
+ * MTB_ERR_REFUSED (not stable: "T I", "Z I"; command errors ES, ET, EL), MTB_ERR_RANGE
+ * ("T +", "T -", "Z +", "Z -": outside the tare or zero range), MTB_ERR_PROTO otherwise. */
+int mtb_balance_parse_sics_tare(const char *line, size_t len, int64_t *tare_mg, const char **why);
+int mtb_balance_parse_sics_zero(const char *line, size_t len, const char **why);
 
 #ifdef __cplusplus
 }

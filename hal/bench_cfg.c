@@ -19,6 +19,7 @@ struct bus_yaml {
 };
 struct device_yaml {
 	char *name, *cls, *bus, *unit_id, *certificate, *pulses_per_l, *uri, *protocol, *timeout_ms, *response_timeout_ms;
+	char *unit;
 	struct point_yaml *points;
 	unsigned points_count;
 };
@@ -86,6 +87,7 @@ static const cyaml_schema_field_t DEVICE_FIELDS[] = {
 	SO("pulses_per_l", struct device_yaml, pulses_per_l),
 	SO("uri", struct device_yaml, uri),
 	SO("protocol", struct device_yaml, protocol),
+	SO("unit", struct device_yaml, unit),
 	SO("timeout_ms", struct device_yaml, timeout_ms),
 	SO("response_timeout_ms", struct device_yaml, response_timeout_ms),
 	CYAML_FIELD_SEQUENCE("points", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct device_yaml,
@@ -489,17 +491,24 @@ static int load_device(struct ctx *c, struct mtb_bench_cfg *cfg, const struct de
 			return ferr(c, "uri", "too long");
 		snprintf(d->uri, sizeof d->uri, "%s", y->uri);
 		const char *proto = y->protocol ? y->protocol : "sics";
-		if (strcmp(proto, "sics") != 0 && strcmp(proto, "line") != 0)
-			return ferr(c, "protocol", "unknown balance protocol '%s' (sics, line)", proto);
+		if (strcmp(proto, "sics") != 0 && strcmp(proto, "sbi") != 0 && strcmp(proto, "line") != 0)
+			return ferr(c, "protocol", "unknown balance protocol '%s' (sics, sbi, line)", proto);
 		snprintf(d->protocol, sizeof d->protocol, "%s", proto);
+		if (y->unit) {
+			if (strcmp(proto, "sbi") != 0)
+				return ferr(c, "unit", "only an SBI balance has unit (MT-SICS and the line protocol send theirs)");
+			if (strcmp(y->unit, "mg") != 0 && strcmp(y->unit, "g") != 0 && strcmp(y->unit, "kg") != 0)
+				return ferr(c, "unit", "unknown unit '%s' (mg, g, kg)", y->unit);
+			snprintf(d->unit, sizeof d->unit, "%s", y->unit);
+		}
 		if (y->timeout_ms && (rc = int_field(c, "timeout_ms", y->timeout_ms, 10, 60000, &d->timeout_ms)) != MTB_OK)
 			return rc;
 		if (y->bus || y->unit_id || y->points_count || y->response_timeout_ms)
 			return ferr(c, y->bus ? "bus" : y->unit_id ? "unit_id" : y->points_count ? "points" : "response_timeout_ms", "a balance is on a serial line, not a Modbus bus");
 		return MTB_OK;
 	}
-	if (y->uri || y->protocol)
-		return ferr(c, y->uri ? "uri" : "protocol", "only a balance has this field");
+	if (y->uri || y->protocol || y->unit)
+		return ferr(c, y->uri ? "uri" : y->protocol ? "protocol" : "unit", "only a balance has this field");
 	if (!y->bus)
 		return ferr(c, "bus", "missing (the name of one of the buses)");
 	for (int i = 0; i < cfg->n_buses; i++)

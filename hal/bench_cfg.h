@@ -77,7 +77,8 @@ struct mtb_device_cfg {
 	char certificate[64];    /* reference-meter */
 	double pulses_per_l;     /* reference-meter; 0 when absent */
 	char uri[256];           /* balance: serial:///dev/ttyUSB1?baud=9600&parity=N&data=8&stop=1 */
-	char protocol[16];       /* balance: "sics" or "line" */
+	char protocol[16];       /* balance: "sics", "sbi" or "line" */
+	char unit[4];            /* SBI balance: the unit it displays ("" unknown: taken from its stable frames) */
 	int timeout_ms;          /* balance: reply timeout, default 1000 */
 	int response_timeout_ms; /* Modbus: this device's reply timeout; 0 = its bus's */
 };

@@ -67,9 +67,18 @@ int mtb_transmitter_read(struct mtb_device *dev, double *value, const char **uni
 int mtb_sim_clock_read_us(struct mtb_device *dev, uint64_t *t_us, struct mtb_errbuf *eb);
 int mtb_sim_clock_advance_us(struct mtb_device *dev, uint32_t dt_us, struct mtb_errbuf *eb);
 
-/* Balance on a serial line (SICS or a generic line protocol): a stable mass in milligrams. */
+/* Balance on a serial line (MT-SICS, Sartorius SBI or a generic line protocol): the mass in
+ * milligrams now and whether the balance calls it stable. MTB_ERR_TIMEOUT: no reply;
+ * MTB_ERR_RANGE: overload or underload; MTB_ERR_REFUSED: the balance declined (busy, error
+ * display, adjustment); MTB_ERR_PROTO: a reply that is not the protocol's. */
 int mtb_balance_read_mg(struct mtb_device *dev, int64_t *mass_mg, bool *stable, int64_t *t_mono_us,
 			struct mtb_errbuf *eb);
+/* Tare (the display shows the net mass from now on) and zero; MTB_OK once the balance has
+ * done it, MTB_ERR_REFUSED when it did not (not stable within the device's timeout),
+ * MTB_ERR_RANGE outside its tare or zero range. The generic line protocol cannot
+ * (MTB_ERR_NOTSUP). */
+int mtb_balance_tare(struct mtb_device *dev, struct mtb_errbuf *eb);
+int mtb_balance_zero(struct mtb_device *dev, struct mtb_errbuf *eb);
 
 #ifdef __cplusplus
 }

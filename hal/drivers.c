@@ -2,16 +2,28 @@
 #include "hal/hal_priv.h"
 
 #include <stddef.h>
+#include <string.h>
 
 static const struct mtb_driver *const DRIVERS[] = {
 	&mtb_drv_valve, &mtb_drv_control_valve, &mtb_drv_pump, &mtb_drv_reference,
-	&mtb_drv_pressure, &mtb_drv_temperature, &mtb_drv_sim_clock, &mtb_drv_balance, &mtb_drv_humidity,
+	&mtb_drv_pressure, &mtb_drv_temperature, &mtb_drv_sim_clock, &mtb_drv_balance, &mtb_drv_balance_sbi,
+	&mtb_drv_humidity,
 };
 
-const struct mtb_driver *mtb_driver_find(enum mtb_device_class cls)
+/* Whether the space-separated list has the word. */
+static bool has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; n && (p = strstr(p, word)); p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+const struct mtb_driver *mtb_driver_find(const struct mtb_device_cfg *cfg)
 {
 	for (size_t i = 0; i < sizeof DRIVERS / sizeof DRIVERS[0]; i++)
-		if (DRIVERS[i]->cls == cls)
+		if (DRIVERS[i]->cls == cfg->cls && (!DRIVERS[i]->protocols || has_word(DRIVERS[i]->protocols, cfg->protocol)))
 			return DRIVERS[i];
 	return NULL;
 }
@@ -77,4 +89,14 @@ int mtb_balance_read_mg(struct mtb_device *dev, int64_t *mass_mg, bool *stable, 
 			struct mtb_errbuf *eb)
 {
 	return DISPATCH(dev, balance, read_mg, "weigh", mass_mg, stable, t_mono_us, eb);
+}
+int mtb_balance_tare(struct mtb_device *dev, struct mtb_errbuf *eb)
+{
+	return (dev && dev->drv->balance && dev->drv->balance->tare) ? dev->drv->balance->tare(dev, eb)
+								       : notsup(dev, "tare", eb);
+}
+int mtb_balance_zero(struct mtb_device *dev, struct mtb_errbuf *eb)
+{
+	return (dev && dev->drv->balance && dev->drv->balance->zero) ? dev->drv->balance->zero(dev, eb)
+								       : notsup(dev, "set zero", eb);
 }

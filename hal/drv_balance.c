@@ -1,204 +1,34 @@
-/* Driver: balance on a serial line (bench file: class balance, uri serial:///dev/..., protocol
- * sics|line). The replies are parsed by the pure parsers of balance_parse.h.
- *
- * The line is opened with libserialport. Debian's libserialport 0.1.1 does not know
- * pseudo-terminals (it looks the port up in sysfs), which is where the tests and the simulator
- * put their balances, so a /dev/pts/N device is opened with termios instead; both sit behind
- * the same small link table. The port is locked with flock (0.1.1 has no exclusive open) and a
- * udev symlink is resolved to its real path first (bench notes 3.8). */
+/* Driver: balance on a serial line speaking MT-SICS or a generic line protocol (bench file:
+ * class balance, uri serial:///dev/..., protocol sics|line). The replies are parsed by the pure
+ * parsers of balance_parse.h; the line itself is hal/serial_link.h. SICS: SI weighs now ("S S"
+ * stable, "S D" dynamic), T tares, Z zeroes; the line protocol is read as the balance prints it. */
 #include "hal/balance_parse.h"
 #include "hal/hal_priv.h"
+#include "hal/serial_link.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <libserialport.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <termios.h>
-#include <time.h>
-#include <poll.h>
-#include <unistd.h>
 
 static const char TAG[] = "balance";
 
-struct link;
-struct link_ops {
-	int (*write)(struct link *l, const char *buf, size_t n, int timeout_ms);
-	int (*read_byte)(struct link *l, char *c, int timeout_ms);   /* 1, 0 on timeout, <0 error */
-	void (*flush_input)(struct link *l);
-	void (*close)(struct link *l);
-};
-
-struct link {
-	const struct link_ops *ops;
-	struct sp_port *sp;
-	int fd;
-};
-
 struct balance {
-	struct link link;
+	struct mtb_serial_link *link;
 	pthread_mutex_t mu;   /* one exchange at a time */
 	bool sics;
 };
 
-/* ---- libserialport link ---- */
-static int sp_write(struct link *l, const char *buf, size_t n, int timeout_ms)
-{
-	return sp_blocking_write(l->sp, buf, n, (unsigned)timeout_ms) == (int)n ? MTB_OK : MTB_ERR_IO;
-}
-static int sp_read_byte(struct link *l, char *c, int timeout_ms)
-{
-	int n = sp_blocking_read(l->sp, c, 1, (unsigned)timeout_ms);
-	return n < 0 ? MTB_ERR_IO : n;   /* 0 on timeout (bench notes 3.8) */
-}
-static void sp_flush_in(struct link *l) { sp_flush(l->sp, SP_BUF_INPUT); }
-static void sp_close_link(struct link *l)
-{
-	sp_close(l->sp);
-	sp_free_port(l->sp);
-	l->sp = NULL;
-}
-static const struct link_ops SP_OPS = { sp_write, sp_read_byte, sp_flush_in, sp_close_link };
-
-/* ---- termios link (pseudo-terminals) ---- */
-static int tty_write(struct link *l, const char *buf, size_t n, int timeout_ms)
-{
-	(void)timeout_ms;
-	while (n) {
-		ssize_t w = write(l->fd, buf, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return MTB_ERR_IO;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return MTB_OK;
-}
-static int tty_read_byte(struct link *l, char *c, int timeout_ms)
-{
-	struct pollfd p = { .fd = l->fd, .events = POLLIN };
-	int n = poll(&p, 1, timeout_ms);
-	if (n == 0)
-		return 0;
-	if (n < 0)
-		return errno == EINTR ? 0 : MTB_ERR_IO;
-	ssize_t r = read(l->fd, c, 1);
-	return r == 1 ? 1 : MTB_ERR_IO;
-}
-static void tty_flush_in(struct link *l) { tcflush(l->fd, TCIFLUSH); }
-static void tty_close_link(struct link *l)
-{
-	close(l->fd);
-	l->fd = -1;
-}
-static const struct link_ops TTY_OPS = { tty_write, tty_read_byte, tty_flush_in, tty_close_link };
-
-static speed_t tty_speed(int baud)
-{
-	switch (baud) {
-	case 1200: return B1200;
-	case 2400: return B2400;
-	case 4800: return B4800;
-	case 9600: return B9600;
-	case 19200: return B19200;
-	case 38400: return B38400;
-	case 57600: return B57600;
-	case 115200: return B115200;
-	default: return B0;
-	}
-}
-
-static int open_tty(struct link *l, const char *path, const struct mtb_bus_cfg *c, struct mtb_errbuf *eb)
-{
-	int fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		return mtb_errbuf_set(eb, MTB_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-	struct termios t;
-	speed_t sp = tty_speed(c->baud);
-	if (tcgetattr(fd, &t) != 0 || sp == B0) {
-		close(fd);
-		return mtb_errbuf_set(eb, MTB_ERR_IO, "%s: cannot set %d Bd", path, c->baud);
-	}
-	cfmakeraw(&t);
-	cfsetispeed(&t, sp);
-	cfsetospeed(&t, sp);
-	t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB | PARODD | CSTOPB);
-	t.c_cflag |= (c->data_bits == 7 ? CS7 : CS8) | (c->stop_bits == 2 ? CSTOPB : 0) | CLOCAL | CREAD;
-	if (c->parity != 'N')
-		t.c_cflag |= PARENB | (c->parity == 'O' ? PARODD : 0);
-	tcsetattr(fd, TCSANOW, &t);
-	l->ops = &TTY_OPS;
-	l->fd = fd;
-	return MTB_OK;
-}
-
-static int open_sp(struct link *l, const char *path, const struct mtb_bus_cfg *c, struct mtb_errbuf *eb)
-{
-	struct sp_port *port;
-	if (sp_get_port_by_name(path, &port) != SP_OK)
-		return mtb_errbuf_set(eb, MTB_ERR_NOTFOUND, "libserialport does not know %s", path);
-	if (sp_open(port, SP_MODE_READ_WRITE) != SP_OK) {
-		char *msg = sp_last_error_message();
-		mtb_errbuf_set(eb, MTB_ERR_IO, "cannot open %s: %s", path, msg ? msg : "?");
-		sp_free_error_message(msg);
-		sp_free_port(port);
-		return MTB_ERR_IO;
-	}
-	enum sp_parity par = c->parity == 'E' ? SP_PARITY_EVEN : c->parity == 'O' ? SP_PARITY_ODD : SP_PARITY_NONE;
-	if (sp_set_baudrate(port, c->baud) != SP_OK || sp_set_bits(port, c->data_bits) != SP_OK ||
-	    sp_set_parity(port, par) != SP_OK || sp_set_stopbits(port, c->stop_bits) != SP_OK ||
-	    sp_set_flowcontrol(port, SP_FLOWCONTROL_NONE) != SP_OK) {
-		sp_close(port);
-		sp_free_port(port);
-		return mtb_errbuf_set(eb, MTB_ERR_IO, "%s: cannot set %d Bd %d%c%d", path, c->baud, c->data_bits, c->parity,
-				      c->stop_bits);
-	}
-	l->ops = &SP_OPS;
-	l->sp = port;
-	return MTB_OK;
-}
-
 static int open_balance(struct mtb_device *d, struct mtb_errbuf *eb)
 {
-	/* serial:///dev/X?baud=.. has the parameters of an RTU bus URI; balances default to 8N1. */
-	struct mtb_bus_cfg c;
-	memset(&c, 0, sizeof c);
-	char uri[300];
-	snprintf(uri, sizeof uri, "rtu://%s", d->cfg->uri + strlen("serial://"));
-	if (mtb_bus_cfg_parse_uri(&c, uri, eb) != MTB_OK)
-		return mtb_errbuf_prefix(eb, MTB_ERR_ARG, "device '%s': uri", d->cfg->name);
-	if (!strstr(d->cfg->uri, "parity="))
-		c.parity = 'N';
-	if (!strstr(d->cfg->uri, "baud="))
-		c.baud = 9600;
-	char real[PATH_MAX];
-	if (!realpath(c.device, real))
-		return mtb_errbuf_set(eb, MTB_ERR_IO, "device '%s': %s: %s", d->cfg->name, c.device, strerror(errno));
 	struct balance *b = calloc(1, sizeof *b);
 	if (!b)
 		return mtb_errbuf_set(eb, MTB_ERR_NOMEM, "out of memory");
-	b->link.fd = -1;
 	b->sics = strcmp(d->cfg->protocol, "sics") == 0;
-	int rc = open_sp(&b->link, real, &c, eb);
-	if (rc == MTB_ERR_NOTFOUND && strncmp(real, "/dev/pts/", 9) == 0)
-		rc = open_tty(&b->link, real, &c, eb);
-	if (rc == MTB_OK) {
-		int fd = b->link.fd;
-		if (b->link.sp)
-			sp_get_port_handle(b->link.sp, &fd);
-		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-			b->link.ops->close(&b->link);
-			rc = mtb_errbuf_set(eb, MTB_ERR_IO, "%s is in use by another program", real);
-		}
-	}
+	int rc = mtb_serial_link_open(&b->link, d->cfg, eb);
 	if (rc != MTB_OK) {
 		free(b);
-		return mtb_errbuf_prefix(eb, rc, "device '%s'", d->cfg->name);
+		return rc;
 	}
 	pthread_mutex_init(&b->mu, NULL);
 	d->priv = b;
@@ -210,47 +40,30 @@ static void close_balance(struct mtb_device *d)
 	struct balance *b = d->priv;
 	if (!b)
 		return;
-	b->link.ops->close(&b->link);
+	mtb_serial_link_close(b->link);
 	pthread_mutex_destroy(&b->mu);
 	free(b);
 	d->priv = NULL;
 }
 
-static int64_t mono_ms(void)
+/* One command and its reply line (mu taken here). */
+static int exchange(struct mtb_device *d, const char *cmd, char *line, size_t cap, size_t *len, struct mtb_errbuf *eb)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* One line (without CR/LF) within timeout_ms. */
-static int read_line(struct link *l, char *buf, size_t cap, int timeout_ms, size_t *len)
-{
-	int64_t end = mono_ms() + timeout_ms;
-	size_t n = 0;
-	for (;;) {
-		int64_t left = end - mono_ms();
-		if (left <= 0)
-			return MTB_ERR_TIMEOUT;
-		char c;
-		int r = l->ops->read_byte(l, &c, (int)left);
-		if (r < 0)
-			return MTB_ERR_IO;
-		if (r == 0)
-			continue;
-		if (c == '\n') {
-			if (n && buf[n - 1] == '\r')
-				n--;
-			if (n == 0)
-				continue;   /* blank line */
-			*len = n;
-			buf[n] = '\0';
-			return MTB_OK;
-		}
-		if (n + 1 >= cap)
-			n = 0;   /* runaway line: keep the tail only */
-		buf[n++] = c;
-	}
+	struct balance *b = d->priv;
+	pthread_mutex_lock(&b->mu);
+	/* Drop anything old, so the line read belongs to now. */
+	mtb_serial_link_flush_input(b->link);
+	int rc = MTB_OK;
+	if (cmd)
+		rc = mtb_serial_link_write(b->link, cmd, strlen(cmd), d->cfg->timeout_ms);
+	if (rc == MTB_OK)
+		rc = mtb_serial_link_read_line(b->link, line, cap, d->cfg->timeout_ms, len);
+	pthread_mutex_unlock(&b->mu);
+	if (rc == MTB_ERR_TIMEOUT)
+		return mtb_errbuf_set(eb, rc, "%s: no reply within %d ms", d->cfg->name, d->cfg->timeout_ms);
+	if (rc != MTB_OK)
+		return mtb_errbuf_set(eb, rc, "%s: serial line error", d->cfg->name);
+	return MTB_OK;
 }
 
 static int read_mg(struct mtb_device *d, int64_t *mass_mg, bool *stable, int64_t *t_us, struct mtb_errbuf *eb)
@@ -258,20 +71,10 @@ static int read_mg(struct mtb_device *d, int64_t *mass_mg, bool *stable, int64_t
 	struct balance *b = d->priv;
 	char line[128];
 	size_t len = 0;
-	pthread_mutex_lock(&b->mu);
-	/* Drop anything old, so the line read belongs to now. */
-	b->link.ops->flush_input(&b->link);
-	int rc = MTB_OK;
-	if (b->sics)
-		rc = b->link.ops->write(&b->link, "SI\r\n", 4, d->cfg->timeout_ms);
-	if (rc == MTB_OK)
-		rc = read_line(&b->link, line, sizeof line, d->cfg->timeout_ms, &len);
+	int rc = exchange(d, b->sics ? "SI\r\n" : NULL, line, sizeof line, &len, eb);
 	int64_t t = mtb_clock_now_us(mtb_hal_clock(d->hal));
-	pthread_mutex_unlock(&b->mu);
-	if (rc == MTB_ERR_TIMEOUT)
-		return mtb_errbuf_set(eb, rc, "%s: no reply within %d ms", d->cfg->name, d->cfg->timeout_ms);
 	if (rc != MTB_OK)
-		return mtb_errbuf_set(eb, rc, "%s: serial line error", d->cfg->name);
+		return rc;
 	struct mtb_balance_reading r;
 	const char *why = "";
 	rc = b->sics ? mtb_balance_parse_sics(line, len, &r, &why) : mtb_balance_parse_line(line, len, &r, &why);
@@ -287,8 +90,33 @@ static int read_mg(struct mtb_device *d, int64_t *mass_mg, bool *stable, int64_t
 	return MTB_OK;
 }
 
-static const struct mtb_balance_ops OPS = { .read_mg = read_mg };
+/* SICS T and Z: the balance answers once it has done it (or why not). */
+static int tare_or_zero(struct mtb_device *d, bool tare, struct mtb_errbuf *eb)
+{
+	struct balance *b = d->priv;
+	if (!b->sics)
+		return mtb_errbuf_set(eb, MTB_ERR_NOTSUP, "%s: the line protocol has no %s command", d->cfg->name,
+				      tare ? "tare" : "zero");
+	char line[128];
+	size_t len = 0;
+	int rc = exchange(d, tare ? "T\r\n" : "Z\r\n", line, sizeof line, &len, eb);
+	if (rc != MTB_OK)
+		return rc;
+	const char *why = "";
+	int64_t tare_mg;
+	rc = tare ? mtb_balance_parse_sics_tare(line, len, &tare_mg, &why) : mtb_balance_parse_sics_zero(line, len, &why);
+	if (rc != MTB_OK) {
+		mtb_log_msg(mtb_hal_log(d->hal), MTB_LOG_WARN, TAG, "%s: reply '%s' refused: %s", d->cfg->name, line, why);
+		return mtb_errbuf_set(eb, rc, "%s: %s (reply '%s')", d->cfg->name, why, line);
+	}
+	return MTB_OK;
+}
+
+static int tare(struct mtb_device *d, struct mtb_errbuf *eb) { return tare_or_zero(d, true, eb); }
+static int zero(struct mtb_device *d, struct mtb_errbuf *eb) { return tare_or_zero(d, false, eb); }
+
+static const struct mtb_balance_ops OPS = { .read_mg = read_mg, .tare = tare, .zero = zero };
 
 const struct mtb_driver mtb_drv_balance = {
-	.cls = MTB_DEV_BALANCE, .name = "balance", .open = open_balance, .close = close_balance, .balance = &OPS,
+	.cls = MTB_DEV_BALANCE, .name = "balance", .protocols = "sics line", .open = open_balance, .close = close_balance, .balance = &OPS,
 };

@@ -541,7 +541,7 @@ int mtb_hal_create(struct mtb_hal **out, const struct mtb_bench_cfg *cfg, const 
 		d->hal = hal;
 		d->index = i;
 		d->cfg = &cfg->devices[i];
-		d->drv = mtb_driver_find(d->cfg->cls);
+		d->drv = mtb_driver_find(d->cfg);
 		d->bus = d->cfg->bus >= 0 ? hal->buses[d->cfg->bus] : NULL;
 		if (!d->drv)
 			rc = mtb_errbuf_set(eb, MTB_ERR_NOTSUP, "device '%s': no driver for class %s", d->cfg->name,

@@ -44,11 +44,14 @@ struct mtb_sim_clock_ops {
 };
 struct mtb_balance_ops {
 	int (*read_mg)(struct mtb_device *d, int64_t *mass_mg, bool *stable, int64_t *t_us, struct mtb_errbuf *eb);
+	int (*tare)(struct mtb_device *d, struct mtb_errbuf *eb);
+	int (*zero)(struct mtb_device *d, struct mtb_errbuf *eb);
 };
 
 struct mtb_driver {
 	enum mtb_device_class cls;
 	const char *name;
+	const char *protocols;   /* balances: the bench file's protocols it speaks, space-separated */
 	int (*open)(struct mtb_device *d, struct mtb_errbuf *eb);   /* may be NULL */
 	void (*close)(struct mtb_device *d);                        /* may be NULL */
 	const struct mtb_valve_ops *valve;
@@ -61,10 +64,11 @@ struct mtb_driver {
 };
 
 extern const struct mtb_driver mtb_drv_valve, mtb_drv_control_valve, mtb_drv_pump, mtb_drv_reference,
-	mtb_drv_pressure, mtb_drv_temperature, mtb_drv_sim_clock, mtb_drv_balance, mtb_drv_humidity;
+	mtb_drv_pressure, mtb_drv_temperature, mtb_drv_sim_clock, mtb_drv_balance, mtb_drv_balance_sbi,
+	mtb_drv_humidity;
 
-/* The registry: the driver of a class, or NULL. */
-const struct mtb_driver *mtb_driver_find(enum mtb_device_class cls);
+/* The registry: the driver of a device (its class, and for a balance its protocol), or NULL. */
+const struct mtb_driver *mtb_driver_find(const struct mtb_device_cfg *cfg);
 
 /* ---- helpers for Modbus drivers ---- */
 

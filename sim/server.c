@@ -7,6 +7,7 @@
 #include "sim/sim_priv.h"
 #include "sim/sim_modbus.h"
 #include "sim/can_sim.h"
+#include "sim/sim_sbi.h"
 #include "sim/sim_sics.h"
 
 #include <arpa/inet.h>
@@ -73,6 +74,9 @@ struct mtb_sim_server {
 	char bal_rx[128];
 	size_t bal_rx_len;
 	struct mtb_sim_balance_state bal;
+	enum mtb_sim_balance_protocol bal_protocol;
+	struct mtb_sim_sbi_rx sbi_rx;
+	struct mtb_sim_sbi_state sbi;
 };
 
 static int64_t wall_now(const struct mtb_sim_server *s)
@@ -391,16 +395,59 @@ static int balance_open(struct mtb_sim_server *s, const char *link, struct mtb_e
 	return MTB_OK;
 }
 
-/* Answers the complete command lines received (mu held, time synchronised). */
+/* The balance's indication now, with the balance-unstable fault applied (mu held). */
+static void balance_now(struct mtb_sim_server *s, struct mtb_sim_balance_now *now)
+{
+	struct mtb_sim_can *can = mtb_sim_plant_can(s->plant);
+	mtb_sim_can_balance_raw(can, &now->gross_mg, &now->stable, &now->capacity_mg);
+	now->step_mg = mtb_sim_can_balance_step_mg(can);
+	if (mtb_sim_plant_fault_on(s->plant, MTB_SIM_FAULT_BALANCE_UNSTABLE)) {
+		/* a draught on the pan: the indication wanders by some tens of steps */
+		double t_s = (double)mtb_sim_plant_time_us(s->plant) / 1e6;
+		now->gross_mg += 30.0 * (double)now->step_mg * sin(2 * M_PI * t_s / 1.3);
+		now->stable = false;
+	}
+}
+
+static bool balance_silent(struct mtb_sim_server *s)
+{
+	if (!mtb_sim_plant_fault_on(s->plant, MTB_SIM_FAULT_BALANCE_SILENT))
+		return false;
+	mtb_log_msg(s->log, MTB_LOG_DEBUG, TAG, "balance: fault balance-silent, no reply");
+	return true;
+}
+
+static void balance_send(struct mtb_sim_server *s, char *rsp, size_t rl)
+{
+	rsp[rl++] = '\r';
+	rsp[rl++] = '\n';
+	ssize_t w = write(s->bal_master, rsp, rl);
+	(void)w;
+}
+
+/* Answers the complete commands received: MT-SICS lines, or SBI ESC commands (mu held, time
+ * synchronised). */
 static void balance_readable(struct mtb_sim_server *s)
 {
 	char buf[256];
 	ssize_t n = read(s->bal_master, buf, sizeof buf);
 	if (n <= 0)
 		return;
-	struct mtb_sim_can *can = mtb_sim_plant_can(s->plant);
 	for (ssize_t i = 0; i < n; i++) {
 		char c = buf[i];
+		struct mtb_sim_balance_now now;
+		char rsp[80];
+		if (s->bal_protocol != MTB_SIM_BALANCE_SICS) {
+			char cmd[32];
+			if (!mtb_sim_sbi_feed(&s->sbi_rx, c, cmd, sizeof cmd) || balance_silent(s))
+				continue;
+			balance_now(s, &now);
+			size_t rl = mtb_sim_sbi_reply(cmd, &now, &s->sbi, s->bal_protocol == MTB_SIM_BALANCE_SBI_ID, rsp,
+						      sizeof rsp - 2);
+			if (rl)
+				balance_send(s, rsp, rl);
+			continue;
+		}
 		if (c != '\n') {
 			if (s->bal_rx_len + 1 >= sizeof s->bal_rx)
 				s->bal_rx_len = 0;   /* a runaway line is garbage */
@@ -411,27 +458,10 @@ static void balance_readable(struct mtb_sim_server *s)
 		s->bal_rx_len = 0;
 		if (len && s->bal_rx[len - 1] == '\r')
 			len--;
-		if (len == 0)
+		if (len == 0 || balance_silent(s))
 			continue;
-		if (mtb_sim_plant_fault_on(s->plant, MTB_SIM_FAULT_BALANCE_SILENT)) {
-			mtb_log_msg(s->log, MTB_LOG_DEBUG, TAG, "balance: fault balance-silent, no reply");
-			continue;
-		}
-		struct mtb_sim_balance_now now;
-		mtb_sim_can_balance_raw(can, &now.gross_mg, &now.stable, &now.capacity_mg);
-		now.step_mg = mtb_sim_can_balance_step_mg(can);
-		if (mtb_sim_plant_fault_on(s->plant, MTB_SIM_FAULT_BALANCE_UNSTABLE)) {
-			/* a draught on the pan: the indication wanders by some tens of steps */
-			double t_s = (double)mtb_sim_plant_time_us(s->plant) / 1e6;
-			now.gross_mg += 30.0 * (double)now.step_mg * sin(2 * M_PI * t_s / 1.3);
-			now.stable = false;
-		}
-		char rsp[80];
-		size_t rl = mtb_sim_sics_reply(s->bal_rx, len, &now, &s->bal, rsp, sizeof rsp - 2);
-		rsp[rl++] = '\r';
-		rsp[rl++] = '\n';
-		ssize_t w = write(s->bal_master, rsp, rl);
-		(void)w;
+		balance_now(s, &now);
+		balance_send(s, rsp, mtb_sim_sics_reply(s->bal_rx, len, &now, &s->bal, rsp, sizeof rsp - 2));
 	}
 }
 
@@ -481,6 +511,11 @@ int mtb_sim_server_create(const struct mtb_sim_config *cfg, const struct mtb_sim
 			goto fail;
 		s->rtu.fd = rc;
 	}
+	s->bal_protocol = cfg->can.balance_protocol;
+	if (cfg->has_can && o->balance_protocol && mtb_sim_balance_protocol_parse(o->balance_protocol, &s->bal_protocol) != MTB_OK) {
+		rc = mtb_errbuf_set(eb, MTB_ERR_ARG, "unknown balance protocol '%s' (sics, sbi, sbi-id)", o->balance_protocol);
+		goto fail;
+	}
 	if (cfg->has_can && (rc = balance_open(s, o->balance_link, eb)) != MTB_OK)
 		goto fail;
 	if (o->http_host) {
@@ -527,6 +562,11 @@ int mtb_sim_server_tcp_port(const struct mtb_sim_server *s)
 const char *mtb_sim_server_balance_path(const struct mtb_sim_server *s)
 {
 	return s->bal_master >= 0 ? s->bal_path : NULL;
+}
+
+enum mtb_sim_balance_protocol mtb_sim_server_balance_protocol(const struct mtb_sim_server *s)
+{
+	return s->bal_protocol;
 }
 
 int mtb_sim_server_http_port(const struct mtb_sim_server *s)

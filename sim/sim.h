@@ -112,6 +112,17 @@ struct mtb_sim_camera_config {
 	double nuisance;     /* 0 clean ... 1 full glare, blur, noise, tilt (sim/dial_render.h) */
 };
 
+/* What the simulated balance speaks on its serial line: MT-SICS (sim/sim_sics.h), or Sartorius
+ * SBI (sim/sim_sbi.h) in 16-character frames or in 22 with an ID in front. */
+enum mtb_sim_balance_protocol {
+	MTB_SIM_BALANCE_SICS = 0,
+	MTB_SIM_BALANCE_SBI,
+	MTB_SIM_BALANCE_SBI_ID,
+};
+/* "sics", "sbi", "sbi-id" -> the protocol; MTB_ERR_ARG for another name. */
+int mtb_sim_balance_protocol_parse(const char *name, enum mtb_sim_balance_protocol *out);
+const char *mtb_sim_balance_protocol_name(enum mtb_sim_balance_protocol p);
+
 /* A measuring can (or cylinder) on a balance beside the meter line (docs/sim.md, "The can"):
  * filled and emptied through its own valves, weighed by a balance on a serial line, its neck
  * seen by a camera. */
@@ -126,6 +137,7 @@ struct mtb_sim_can_config {
 	double nuisance;                  /* of the neck images (sim/neck_render.h) */
 	double camera_elevation_deg;      /* where the neck camera is mounted: above (+) or below (-) the
 					     meniscus, around which the levelling's residual is drawn */
+	enum mtb_sim_balance_protocol balance_protocol;   /* what the balance speaks (default MT-SICS) */
 };
 
 struct mtb_sim_config {

@@ -96,6 +96,7 @@ struct camera_yaml {
 
 struct can_yaml {
 	char *vessel;
+	char *balance_protocol;
 #define X(k) char *k;
 	CAN_KEYS(X)
 #undef X
@@ -161,6 +162,7 @@ static const cyaml_schema_field_t CAMERA_FIELDS[] = {
 
 static const cyaml_schema_field_t CAN_FIELDS[] = {
 	REQ_STR("vessel", struct can_yaml, vessel),
+	OPT_STR("balance_protocol", struct can_yaml, balance_protocol),
 #define X(k) OPT_STR(#k, struct can_yaml, k),
 	CAN_KEYS(X)
 #undef X
@@ -476,6 +478,10 @@ static int validate(const struct sim_yaml *y, const char *data, const char *orig
 			if (text[k])
 				TRY(number(data, origin, eb, K[k].field, text[k], K[k].min, K[k].max,
 					   (double *)((char *)cc + K[k].off)));
+		if (y->can->balance_protocol &&
+		    mtb_sim_balance_protocol_parse(y->can->balance_protocol, &cc->balance_protocol) != MTB_OK)
+			return FERR("can.balance_protocol", "unknown balance protocol '%s' (sics, sbi, sbi-id)",
+				    y->can->balance_protocol);
 	}
 	c->n_meters = (int)y->meters_count;
 	for (unsigned i = 0; i < y->meters_count; i++) {
@@ -652,4 +658,25 @@ int mtb_sim_fault_from_text(const struct mtb_sim_fault_text *t, struct mtb_sim_f
 		.duration_s = (char *)t->duration_s, .count = (char *)t->count,
 	};
 	return fault_validate("", "fault", eb, 0, &y, out);
+}
+
+int mtb_sim_balance_protocol_parse(const char *name, enum mtb_sim_balance_protocol *out)
+{
+	static const enum mtb_sim_balance_protocol ALL[] = { MTB_SIM_BALANCE_SICS, MTB_SIM_BALANCE_SBI, MTB_SIM_BALANCE_SBI_ID };
+	for (size_t i = 0; name && i < sizeof ALL / sizeof ALL[0]; i++)
+		if (strcmp(name, mtb_sim_balance_protocol_name(ALL[i])) == 0) {
+			*out = ALL[i];
+			return MTB_OK;
+		}
+	return MTB_ERR_ARG;
+}
+
+const char *mtb_sim_balance_protocol_name(enum mtb_sim_balance_protocol p)
+{
+	switch (p) {
+	case MTB_SIM_BALANCE_SICS: return "sics";
+	case MTB_SIM_BALANCE_SBI: return "sbi";
+	case MTB_SIM_BALANCE_SBI_ID: return "sbi-id";
+	}
+	return "?";
 }

@@ -29,6 +29,7 @@ struct mtb_sim_server_options {
 	bool lockstep;          /* the clock advances only by writes of advance_us */
 	double speed;           /* free-running: simulated seconds per wall second, 0 < speed <= MTB_SIM_MAX_SPEED */
 	const char *balance_link;       /* with a can: also a symlink here to the balance's pty; NULL: none */
+	const char *balance_protocol;   /* with a can: "sics", "sbi", "sbi-id"; NULL: the configuration's */
 	const struct mtb_clock *wall;   /* free-running time base; NULL: the system clock */
 	const struct mtb_log *log;      /* may be NULL */
 };
@@ -45,8 +46,10 @@ void mtb_sim_server_destroy(struct mtb_sim_server *s);
 int mtb_sim_server_tcp_port(const struct mtb_sim_server *s);
 int mtb_sim_server_http_port(const struct mtb_sim_server *s);
 /* The balance's serial line (a pseudo-terminal's slave, e.g. /dev/pts/7) when the configuration
- * has a can, else NULL. It speaks MT-SICS (sim/sim_sics.h). */
+ * has a can, else NULL. It speaks MT-SICS (sim/sim_sics.h) or SBI (sim/sim_sbi.h): see
+ * mtb_sim_server_balance_protocol. */
 const char *mtb_sim_server_balance_path(const struct mtb_sim_server *s);
+enum mtb_sim_balance_protocol mtb_sim_server_balance_protocol(const struct mtb_sim_server *s);
 
 /* Serves until mtb_sim_server_stop; MTB_OK, or an error if the loop itself failed. */
 int mtb_sim_server_run(struct mtb_sim_server *s);

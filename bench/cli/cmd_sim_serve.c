@@ -15,8 +15,8 @@
 
 const char MTB_CMD_SIM_USAGE[] =
 	"usage: meterbench sim --config FILE [--listen HOST:PORT] [--http HOST:PORT]\n"
-	"                      [--rtu PTY-PATH] [--balance-link PATH] [--speed X | --lockstep]\n"
-	"                      [--seed N] [--verbose]\n"
+	"                      [--rtu PTY-PATH] [--balance-link PATH] [--balance-protocol P]\n"
+	"                      [--speed X | --lockstep] [--seed N] [--verbose]\n"
 	"\n"
 	"Runs the simulated bench: pump, valves, a line of meters with known true errors, a\n"
 	"reference meter, pressure and temperature transmitters, served over Modbus TCP (and RTU\n"
@@ -30,8 +30,11 @@ const char MTB_CMD_SIM_USAGE[] =
 	"                     the Modbus port + 60, or a free port when that is 0)\n"
 	"  --rtu PATH         also serve Modbus RTU on this tty (one end of a socat pty pair)\n"
 	"  --balance-link PATH  with a can in the configuration: a symlink here to the balance's\n"
-	"                     pseudo-terminal (MT-SICS), removed at exit; without --listen it is\n"
+	"                     pseudo-terminal, removed at exit; without --listen it is\n"
 	"                     /tmp/meterbench-sim-balance (where configs/benches/sim-can.yaml looks)\n"
+	"  --balance-protocol P  what the can's balance speaks: sics (MT-SICS), sbi (Sartorius SBI,\n"
+	"                     16-character frames) or sbi-id (22 characters, an ID in front);\n"
+	"                     default: the configuration's can.balance_protocol, else sics\n"
 	"  --speed X          free-running clock, X simulated seconds per wall second (default 1,\n"
 	"                     at most 1000)\n"
 	"  --lockstep         the clock moves only when a client writes advance_us (unit 100)\n"
@@ -79,7 +82,7 @@ int mtb_cmd_sim_serve(int argc, char **argv)
 {
 	struct mtb_cli_opt opts[] = {
 		{ "config", true, 0 }, { "listen", true, 0 }, { "http", true, 0 }, { "rtu", true, 0 },
-		{ "balance-link", true, 0 }, { "speed", true, 0 }, { "lockstep", false, 0 }, { "seed", true, 0 }, { "verbose", false, 0 },
+		{ "balance-link", true, 0 }, { "balance-protocol", true, 0 }, { "speed", true, 0 }, { "lockstep", false, 0 }, { "seed", true, 0 }, { "verbose", false, 0 },
 		{ 0 },
 	};
 	const char *pos[1];
@@ -89,6 +92,10 @@ int mtb_cmd_sim_serve(int argc, char **argv)
 	const char *config = mtb_cli_get(opts, "config");
 	if (!config)
 		return mtb_cli_error(MTB_EXIT_USAGE, "%s: missing --config", CMD);
+	enum mtb_sim_balance_protocol bp;
+	const char *bp_text = mtb_cli_get(opts, "balance-protocol");
+	if (bp_text && mtb_sim_balance_protocol_parse(bp_text, &bp) != MTB_OK)
+		return mtb_cli_error(MTB_EXIT_USAGE, "%s: --balance-protocol: unknown protocol '%s' (sics, sbi, sbi-id)", CMD, bp_text);
 	if (mtb_cli_get(opts, "speed") && mtb_cli_get(opts, "lockstep"))
 		return mtb_cli_error(MTB_EXIT_USAGE, "%s: --speed and --lockstep exclude each other", CMD);
 
@@ -149,6 +156,7 @@ int mtb_cmd_sim_serve(int argc, char **argv)
 		/* like the ports: without --listen, where configs/benches/sim-can.yaml expects it */
 		.balance_link = mtb_cli_get(opts, "balance-link") ? mtb_cli_get(opts, "balance-link")
 				: listen ? NULL : "/tmp/meterbench-sim-balance",
+		.balance_protocol = bp_text,
 		.http_host = http_host, .http_port = http_port,
 		.lockstep = mtb_cli_get(opts, "lockstep") != NULL,
 		.speed = speed,
@@ -188,6 +196,8 @@ int mtb_cmd_sim_serve(int argc, char **argv)
 		mtb_json_string(stdout, mtb_sim_server_balance_path(srv));
 	else
 		printf("null");
+	if (mtb_sim_server_balance_path(srv))
+		printf(",\"balance_protocol\":\"%s\"", mtb_sim_balance_protocol_name(mtb_sim_server_balance_protocol(srv)));
 	if (so.balance_link && mtb_sim_server_balance_path(srv)) {
 		fputs(",\"balance_link\":", stdout);
 		mtb_json_string(stdout, so.balance_link);

@@ -1,4 +1,4 @@
-/* Fuzz target: the balance's sics reply parser (hal/balance_parse.h). */
+/* Fuzz target: the balance's SICS reply parsers (hal/balance_parse.h): weight, tare, zero. */
 #include "hal/balance_parse.h"
 
 #include <stdint.h>
@@ -11,5 +11,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc = mtb_balance_parse_sics((const char *)data, size, &r, &why);
 	if (rc != MTB_OK && !why)
 		abort();   /* every refusal says why */
+	int64_t tare_mg;
+	why = NULL;
+	if (mtb_balance_parse_sics_tare((const char *)data, size, &tare_mg, &why) != MTB_OK && !why)
+		abort();
+	why = NULL;
+	if (mtb_balance_parse_sics_zero((const char *)data, size, &why) != MTB_OK && !why)
+		abort();
 	return 0;
 }

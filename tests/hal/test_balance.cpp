@@ -62,6 +62,33 @@ TEST(BalanceParse, Sics)
 	EXPECT_EQ(MTB_ERR_PROTO, mtb_balance_parse_sics("S S 1\0 g", 8, &r, &why));
 }
 
+TEST(BalanceParse, SicsTareAndZero)
+{
+	int64_t tare = 0;
+	const char *why = nullptr;
+	ASSERT_EQ(MTB_OK, mtb_balance_parse_sics_tare("T S     3000.0 g\r\n", 18, &tare, &why)) << why;
+	EXPECT_EQ(3000000, tare);
+	EXPECT_EQ(MTB_ERR_REFUSED, mtb_balance_parse_sics_tare("T I", 3, &tare, &why));
+	EXPECT_STREQ("not stable: tare not taken (T I)", why);
+	EXPECT_EQ(MTB_ERR_RANGE, mtb_balance_parse_sics_tare("T +", 3, &tare, &why));
+	EXPECT_EQ(MTB_ERR_RANGE, mtb_balance_parse_sics_tare("T -\r\n", 5, &tare, &why));
+	EXPECT_EQ(MTB_ERR_REFUSED, mtb_balance_parse_sics_tare("EL", 2, &tare, &why));
+	EXPECT_STREQ("logical error (EL)", why);
+	EXPECT_EQ(MTB_OK, mtb_balance_parse_sics_zero("Z A\r\n", 5, &why));
+	EXPECT_EQ(MTB_ERR_REFUSED, mtb_balance_parse_sics_zero("Z I", 3, &why));
+	EXPECT_EQ(MTB_ERR_RANGE, mtb_balance_parse_sics_zero("Z +", 3, &why));
+	EXPECT_EQ(MTB_ERR_RANGE, mtb_balance_parse_sics_zero("Z -", 3, &why));
+	EXPECT_EQ(MTB_ERR_REFUSED, mtb_balance_parse_sics_zero("ES", 2, &why));
+	for (const char *b : { "", "T", "T S", "T S 1.0", "T X 1.0 g", "S S 1.0 g", "Z", "Z A extra", "Z X", "T S 1.0 g\nT" }) {
+		why = nullptr;
+		EXPECT_EQ(MTB_ERR_PROTO, mtb_balance_parse_sics_tare(b, strlen(b), &tare, &why)) << b;
+		EXPECT_NE(nullptr, why) << b;
+		why = nullptr;
+		EXPECT_EQ(MTB_ERR_PROTO, mtb_balance_parse_sics_zero(b, strlen(b), &why)) << b;
+		EXPECT_NE(nullptr, why) << b;
+	}
+}
+
 TEST(BalanceParse, GenericLine)
 {
 	mtb_balance_reading r{};

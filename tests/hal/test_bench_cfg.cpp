@@ -177,6 +177,8 @@ TEST(BenchCfg, Balance)
 	EXPECT_EQ(-1, d.bus);
 	EXPECT_STREQ("sics", d.protocol);
 	EXPECT_NE(std::string::npos, load_err(replace(b, "protocol: sics", "protocol: mt")).find("unknown balance protocol 'mt'"));
+	EXPECT_NE(std::string::npos, load_err(replace(b, "protocol: sics\n", "protocol: sics\n    unit: g\n")).find("only an SBI balance has unit"));
+	EXPECT_NE(std::string::npos, load_err(replace(b, "protocol: sics\n", "protocol: sbi\n    unit: lb\n")).find("unknown unit 'lb'"));
 	EXPECT_NE(std::string::npos, load_err(replace(b, "uri: serial:///dev/ttyUSB1?baud=9600", "uri: /dev/ttyUSB1")).find("field 'uri'"));
 }
 

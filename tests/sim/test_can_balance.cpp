@@ -1,7 +1,8 @@
 // The simulated can's balance: the MT-SICS replies (pure), and the whole serial path -- the
 // simulator process's pseudo-terminal read by the HAL's balance driver (termios fallback of
-// hal/drv_balance.c) while the can is filled through the HAL's valve over Modbus -- with the
-// run-time faults balance-silent and balance-unstable.
+// hal/serial_link.c) while the can is filled through the HAL's valve over Modbus -- with the
+// run-time faults balance-silent and balance-unstable, tare and zero; each with the balance
+// speaking MT-SICS, SBI and SBI with an ID (hal/drv_balance.c, hal/drv_balance_sbi.c).
 #include "hal/balance_parse.h"
 #include "hal/camera.h"
 #include "hal/devices.h"
@@ -84,7 +85,7 @@ struct CanServer {
 	mtb_sim_config cfg;
 	mtb_sim_server *s = nullptr;
 	std::thread th;
-	CanServer()
+	explicit CanServer(const char *balance_protocol = nullptr)
 	{
 		mtb_errbuf eb = {};
 		EXPECT_EQ(mtb_sim_config_load(MTB_SOURCE_DIR "/configs/sim/can-20l.yaml", &cfg, &eb), MTB_OK) << eb.msg;
@@ -92,6 +93,7 @@ struct CanServer {
 		o.tcp_host = "127.0.0.1";
 		o.http_host = "127.0.0.1";
 		o.lockstep = true;
+		o.balance_protocol = balance_protocol;
 		EXPECT_EQ(mtb_sim_server_create(&cfg, &o, &s, &eb), MTB_OK) << eb.msg;
 		if (s)
 			th = std::thread([this] { mtb_sim_server_run(s); });
@@ -120,14 +122,23 @@ mtb_bench_cfg *bench_for(mtb_sim_server *s)
 	int b = mtb_bench_cfg_device(bc, "balance");
 	EXPECT_GE(b, 0);
 	std::snprintf(bc->devices[b].uri, sizeof bc->devices[b].uri, "serial://%s?baud=9600", mtb_sim_server_balance_path(s));
+	std::snprintf(bc->devices[b].protocol, sizeof bc->devices[b].protocol, "%s",
+		      mtb_sim_server_balance_protocol(s) == MTB_SIM_BALANCE_SICS ? "sics" : "sbi");
 	std::snprintf(bc->cameras[0].uri, sizeof bc->cameras[0].uri, "http://127.0.0.1:%d/can/neck.png",
 		      mtb_sim_server_http_port(s));
 	return bc;
 }
 
-TEST(SimCanBalance, HalFillsThroughTheValveAndWeighsOverThePty)
+// The balance's protocol: what the simulator speaks, the bench file's protocol follows.
+class SimCanBalance : public ::testing::TestWithParam<const char *> {};
+INSTANTIATE_TEST_SUITE_P(Protocols, SimCanBalance, ::testing::Values("sics", "sbi", "sbi-id"),
+			 [](const ::testing::TestParamInfo<const char *> &i) {
+				 return std::string(i.param) == "sbi-id" ? std::string("sbi_id") : std::string(i.param);
+			 });
+
+TEST_P(SimCanBalance, HalFillsThroughTheValveAndWeighsOverThePty)
 {
-	CanServer srv;
+	CanServer srv(GetParam());
 	ASSERT_NE(srv.s, nullptr);
 	ASSERT_NE(mtb_sim_server_balance_path(srv.s), nullptr);
 	EXPECT_EQ(std::strncmp(mtb_sim_server_balance_path(srv.s), "/dev/pts/", 9), 0);
@@ -179,9 +190,9 @@ TEST(SimCanBalance, HalFillsThroughTheValveAndWeighsOverThePty)
 	mtb_bench_cfg_destroy(bc);
 }
 
-TEST(SimCanBalance, SilentAndUnstableFaults)
+TEST_P(SimCanBalance, SilentAndUnstableFaults)
 {
-	CanServer srv;
+	CanServer srv(GetParam());
 	ASSERT_NE(srv.s, nullptr);
 	mtb_bench_cfg *bc = bench_for(srv.s);
 	ASSERT_NE(bc, nullptr);
@@ -212,6 +223,49 @@ TEST(SimCanBalance, SilentAndUnstableFaults)
 		ASSERT_EQ(mtb_balance_read_mg(bal, &m, &stable, nullptr, &eb), MTB_OK) << eb.msg;
 		EXPECT_FALSE(stable);
 	}
+	mtb_hal_destroy(hal);
+	mtb_bench_cfg_destroy(bc);
+}
+
+TEST_P(SimCanBalance, TareAndZero)
+{
+	CanServer srv(GetParam());
+	ASSERT_NE(srv.s, nullptr);
+	mtb_bench_cfg *bc = bench_for(srv.s);
+	ASSERT_NE(bc, nullptr);
+	mtb_hal_opts ho = {};
+	ho.no_watchdog = true;
+	mtb_hal *hal = nullptr;
+	mtb_errbuf eb = {};
+	ASSERT_EQ(mtb_hal_create(&hal, bc, &ho, &eb), MTB_OK) << eb.msg;
+	mtb_device *bal = mtb_hal_device(hal, "balance"), *clock = mtb_hal_device(hal, "clock"),
+		   *fill = mtb_hal_device(hal, "can_fill");
+	ASSERT_TRUE(bal && clock && fill);
+	int64_t m = 0;
+	bool stable = false;
+	ASSERT_EQ(mtb_balance_read_mg(bal, &m, &stable, nullptr, &eb), MTB_OK) << eb.msg;
+	EXPECT_EQ(m, 3000000);   // the dry can
+	ASSERT_EQ(mtb_balance_tare(bal, &eb), MTB_OK) << eb.msg;
+	ASSERT_EQ(mtb_balance_read_mg(bal, &m, &stable, nullptr, &eb), MTB_OK) << eb.msg;
+	EXPECT_EQ(m, 0);
+	EXPECT_TRUE(stable);
+	// 5 s of filling (0.5 L), settled: the net mass of the water alone
+	ASSERT_EQ(mtb_valve_set_open(fill, true, &eb), MTB_OK) << eb.msg;
+	ASSERT_EQ(mtb_sim_clock_advance_us(clock, 5000000, &eb), MTB_OK) << eb.msg;
+	ASSERT_EQ(mtb_valve_set_open(fill, false, &eb), MTB_OK) << eb.msg;
+	ASSERT_EQ(mtb_sim_clock_advance_us(clock, 5000000, &eb), MTB_OK) << eb.msg;
+	ASSERT_EQ(mtb_balance_read_mg(bal, &m, &stable, nullptr, &eb), MTB_OK) << eb.msg;
+	EXPECT_TRUE(stable);
+	EXPECT_NEAR((double)m, 498150, 1000);   // 0.5 L at 23.5 C in conventional mass
+	// zero: the display reads 0 with the water on, and the tare is gone
+	ASSERT_EQ(mtb_balance_zero(bal, &eb), MTB_OK) << eb.msg;
+	ASSERT_EQ(mtb_balance_read_mg(bal, &m, &stable, nullptr, &eb), MTB_OK) << eb.msg;
+	EXPECT_EQ(m, 0);
+	// while the water moves the balance does not tare: refused, never a false zero
+	ASSERT_EQ(mtb_valve_set_open(fill, true, &eb), MTB_OK) << eb.msg;
+	ASSERT_EQ(mtb_sim_clock_advance_us(clock, 2000000, &eb), MTB_OK) << eb.msg;
+	EXPECT_EQ(mtb_balance_tare(bal, &eb), MTB_ERR_REFUSED) << eb.msg;
+	ASSERT_EQ(mtb_valve_set_open(fill, false, &eb), MTB_OK) << eb.msg;
 	mtb_hal_destroy(hal);
 	mtb_bench_cfg_destroy(bc);
 }
