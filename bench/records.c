@@ -1423,6 +1423,9 @@ int mtb_records_can_load(struct mtb_records *r, const char *sid, struct mtb_can_
 		rc = db_err(r, eb, "meniscus readings");
 	}
 
+	if (rc == MTB_OK && count_where(r, "SELECT COUNT(*) FROM audit WHERE session_id=?1 AND kind='can-run' AND ?2=?2", sid, 0,
+					&v->n_sealed_runs) != MTB_OK)
+		rc = db_err(r, eb, "can runs");
 	/* the dry vessel's weight, sealed in the audit log before the first fill (to contain) */
 	if (rc == MTB_OK && sqlite3_prepare_v2(r->db, "SELECT payload FROM audit WHERE session_id=?1 AND kind='can-tare'"
 						      " ORDER BY seq LIMIT 1", -1, &st, NULL) == SQLITE_OK) {

@@ -293,6 +293,8 @@ struct mtb_can_view {
 	struct mtb_can_run_record runs[MTB_VIEW_MAX_CAN_RUNS];
 	char evidence_sha256[MTB_VIEW_MAX_CAN_RUNS][65];   /* "" when the frame was not kept */
 	char *result_json;
+	int n_sealed_runs;          /* "can-run" audit entries (n_runs unless an earlier version sealed
+				     * an aborted run's observations as a run) */
 	int have_dry;               /* a "can-tare" entry: the dry vessel's weight before the first fill */
 	int64_t dry_mg;
 };

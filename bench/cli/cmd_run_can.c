@@ -383,6 +383,10 @@ int mtb_cmd_run_can(const struct mtb_run_can_args *a)
 	struct mtb_can_run done_runs[MTB_CAN_MAX_RUNS];
 	struct mtb_can_resume from = { 0 };
 	double prior_bench_s = 0;
+	/* killed after the series was recorded and before the session was finished: the series
+	 * stands as recorded (with the bench time it states) and the session is finished */
+	bool have_result = false;
+	double result_bench_s = 0;
 	char recorded_operator[64] = "";
 	if (a->resume) {
 		const char *why = NULL;
@@ -398,6 +402,9 @@ int mtb_cmd_run_can(const struct mtb_run_can_args *a)
 			why = "was run on another vessel type";
 		else if (lrc == MTB_OK && cv->n_runs > pf.plan.runs)
 			why = "has more runs recorded than the plan asks for";
+		else if (lrc == MTB_OK && cv->n_sealed_runs != cv->n_runs)
+			why = "sealed its aborted run's observations as a run (recorded before can sessions could be "
+			      "resumed): it cannot be carried on";
 		if (lrc != MTB_OK || why) {
 			if (why)
 				mtb_errbuf_set(&eb, MTB_ERR_STATE, "records: session %s %s", sid, why);
@@ -420,6 +427,9 @@ int mtb_cmd_run_can(const struct mtb_run_can_args *a)
 		from = (struct mtb_can_resume){ cv->n_runs, done_runs, (const char(*)[65])cv->evidence_sha256,
 						cv->have_dry != 0, cv->dry_mg };
 		prior_bench_s = cv->bench_time_s > 0 ? cv->bench_time_s : 0;
+		const char *bt = cv->result_json ? strstr(cv->result_json, "\"bench_time_s\":") : NULL;
+		if (bt && cv->n_runs == pf.plan.runs && sscanf(bt, "\"bench_time_s\":%lf", &result_bench_s) == 1)
+			have_result = true;
 		info.started_unix_s = cv->started_unix_s;
 		snprintf(recorded_operator, sizeof recorded_operator, "%s", cv->operator_name);
 		operator_name = recorded_operator;
@@ -492,6 +502,10 @@ int mtb_cmd_run_can(const struct mtb_run_can_args *a)
 	/* the session's bench time: what earlier runs of it recorded, and this one's */
 	int64_t this_bench_us = res->bench_time_us;
 	res->bench_time_us += llround(prior_bench_s * 1e6);
+	if (have_result && res->state == MTB_CAN_DONE) {
+		res->bench_time_us = llround(result_bench_s * 1e6);
+		this_bench_us = res->bench_time_us - llround(prior_bench_s * 1e6);
+	}
 	bool closed = false;
 	struct mtb_errbuf veb = { { 0 } };
 	int vrc = mtb_can_io_hal_valves_closed(hio, &closed, &veb);
@@ -515,7 +529,7 @@ int mtb_cmd_run_can(const struct mtb_run_can_args *a)
 	gmtime_r(&t0, &tmv);
 	strftime(date, sizeof date, "%Y-%m-%d", &tmv);
 	struct mtb_can_report_info rinfo = { pf.serial, "", operator_name ? operator_name : "", date, evidence };
-	if (res->state == MTB_CAN_DONE) {
+	if (res->state == MTB_CAN_DONE && !have_result) {
 		FILE *mf = open_memstream(&budget, &budget_len);
 		if (mf) {
 			mtb_can_report_write_json(&v, res, &rinfo, mf);

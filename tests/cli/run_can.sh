@@ -120,6 +120,19 @@ pdftotext "$T/rep/certificate.pdf" "$T/rep-cert.txt" 2>/dev/null && cmp -s "$T/c
 	&& grep -qF -- "${E#-}" "$T/rep-cert.txt" && grep -q "判定 Verdict: 合格 pass" "$T/rep-cert.txt" \
 	&& ok "report: certificate text identical to the run's (error $E mL)" \
 	|| fail "report: certificate text: $(diff "$T/cert.txt" "$T/rep-cert.txt" | head -6)"
+# killed after the series was recorded and before the session was finished (the records as they
+# then stand: status running, the series there): the resumed run moves no water, keeps the series
+# as recorded, finishes the session; results.json is the run's, byte for byte
+mkdir -p "$T/late" && cp "$DB" "$T/late/records.sqlite"
+sqlite3 "$T/late/records.sqlite" "UPDATE sessions SET status='running', bench_time_s=NULL"
+late=$("$MB" run --plan "$T/plan.yaml" --bench "$T/bench.yaml" --out "$T/late" --resume "$sid" 2>"$T/late.err")
+rc=$?
+[ $rc = 0 ] && cmp -s "$T/ok/results.json" "$T/late/results.json" && ! grep -q "recover\|fill" "$T/late.err" \
+	&& [ "$(sqlite3 "$T/late/records.sqlite" "SELECT COUNT(*) FROM can_results")" = 1 ] \
+	&& ok "resume after the series was recorded: no water moved, results.json identical" \
+	|| fail "resume after the series: exit $rc $late $(tail -3 "$T/late.err")"
+"$MB" report --db "$T/late/records.sqlite" --out "$T/late-rep" >/dev/null 2>&1 && cmp -s "$T/ok/results.json" "$T/late-rep/results.json" \
+	&& ok "report after that resume: identical results.json" || fail "report after the late resume"
 # a run record altered afterwards no longer regenerates the recorded results: nothing is written
 cp "$DB" "$T/altered.sqlite"
 sqlite3 "$T/altered.sqlite" "UPDATE can_runs SET full_mg = full_mg + 2000 WHERE run_index = 1"
@@ -201,6 +214,15 @@ err=$("$MB" run --plan "$T/plan3.yaml" --bench "$T/bench.yaml" --out "$T/unstabl
 [ $? = 2 ] && echo "$err" | grep -q "no session\|another plan" && ok "resume with the wrong records refused: $err" || fail "resume other: $err"
 
 fault_run unstable balance-unstable 550 "not stable"
+# a session recorded before can sessions could be resumed sealed its aborted run's
+# observations as "can-run": refused, not carried on into a run that could not be recorded
+cp "$T/unstable/records.sqlite" "$T/old.sqlite"
+sqlite3 "$T/old.sqlite" "DROP TRIGGER audit_no_update; UPDATE audit SET kind='can-run' WHERE kind='can-attempt'"
+mkdir -p "$T/old" && cp "$T/old.sqlite" "$T/old/records.sqlite"
+err=$("$MB" run --plan "$T/plan.yaml" --bench "$T/bench.yaml" --out "$T/old" \
+	--resume "$(sqlite3 "$T/old.sqlite" "SELECT id FROM sessions")" 2>&1 >/dev/null)
+[ $? = 2 ] && echo "$err" | grep -q "cannot be carried on" && ok "resume of an older aborted session refused: $err" \
+	|| fail "resume older: $err"
 err=$("$MB" run --plan "$T/plan3.yaml" --bench "$T/bench.yaml" --out "$T/unstable" \
 	--resume "$(sqlite3 "$T/unstable/records.sqlite" "SELECT id FROM sessions")" 2>&1 >/dev/null)
 [ $? = 2 ] && echo "$err" | grep -q "another plan" && ok "resume with another plan refused: $err" || fail "resume plan: $err"
