@@ -1037,6 +1037,7 @@ int mtb_records_audit_verify(struct mtb_records *r, struct mtb_audit_report *rep
 	char prev[65];
 	snprintf(prev, sizeof prev, "%s", GENESIS);
 	int64_t expect_seq = 1;
+	int64_t sealed_obs = 0;   /* can observations (balance replies, neck frames, fill steps) the entries seal */
 	int rc = MTB_OK;
 	while (rc == MTB_OK && sqlite3_step(st) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(st, 0);
@@ -1067,8 +1068,19 @@ int mtb_records_audit_verify(struct mtb_records *r, struct mtb_audit_report *rep
 			crc = canon_point_all(r, sid, sqlite3_column_int(st, 3), &t);
 			rep->points++;
 		} else if (kind && (strcmp(kind, "can-run") == 0 || strcmp(kind, "can-attempt") == 0)) {
-			crc = canon_can_run(r, sid, sqlite3_column_int(st, 3), kind, can_rows_of(payload), &t);
+			struct can_rows k = can_rows_of(payload);
+			crc = canon_can_run(r, sid, sqlite3_column_int(st, 3), kind, k, &t);
 			rep->can_records++;
+			if (k.all) {   /* an entry from before ranges: every row of its run */
+				int nb = 0, nm = 0;
+				count_where(r, "SELECT COUNT(*) FROM balance_readings WHERE session_id=?1 AND run_index=?2", sid,
+					    sqlite3_column_int(st, 3), &nb);
+				count_where(r, "SELECT COUNT(*) FROM meniscus_readings WHERE session_id=?1 AND run_index=?2", sid,
+					    sqlite3_column_int(st, 3), &nm);
+				sealed_obs += nb + nm;
+			} else {
+				sealed_obs += (k.b1 - k.b0) + (k.m1 - k.m0) + (k.s1 - k.s0);
+			}
 		} else if (kind && strcmp(kind, "can-result") == 0) {
 			crc = canon_can_result(r, sid, &t);
 			rep->can_records++;
@@ -1086,6 +1098,18 @@ int mtb_records_audit_verify(struct mtb_records *r, struct mtb_audit_report *rep
 	sqlite3_finalize(st);
 	if (rc != MTB_OK)
 		return rc;
+	/* Every can observation (balance reply, neck frame, fill step) is sealed by one entry: a
+	 * row added outside every sealed range (which no entry re-derives) is found by counting. */
+	int n_obs = 0;
+	if (count_where(r, "SELECT (SELECT COUNT(*) FROM balance_readings) + (SELECT COUNT(*) FROM meniscus_readings)"
+			   " + (SELECT COUNT(*) FROM can_fill_steps) WHERE ?1 = ?1 AND ?2 = ?2", "", 0, &n_obs) != MTB_OK)
+		return db_err(r, eb, "can observations");
+	if (n_obs != sealed_obs) {
+		snprintf(rep->problem, sizeof rep->problem, "%lld can observations (balance replies, neck frames, fill steps) are sealed by no audit entry",
+			 (long long)(n_obs - sealed_obs));
+		rep->first_bad_seq = -1;
+		return mtb_errbuf_set(eb, MTB_ERR_PROTO, "%s", rep->problem);
+	}
 	/* Evidence is stored by content: re-hash every blob. */
 	if (sqlite3_prepare_v2(r->db, "SELECT sha256, bytes FROM evidence", -1, &st, NULL) != SQLITE_OK)
 		return db_err(r, eb, "evidence");

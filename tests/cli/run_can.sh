@@ -140,6 +140,12 @@ err=$("$MB" report --db "$T/altered.sqlite" --out "$T/rep-altered" 2>&1 >/dev/nu
 rc=$?
 [ $rc = 1 ] && echo "$err" | grep -q "differ from those recorded" && [ ! -e "$T/rep-altered/results.json" ] \
 	&& ok "report refuses an altered run record" || fail "report on altered records: exit $rc: $err"
+# a balance reply added afterwards, after every sealed range, is detected too
+cp "$DB" "$T/added.sqlite"
+sqlite3 "$T/added.sqlite" "INSERT INTO balance_readings SELECT session_id, run_index, seq + 1, t_mono_us + 500000, rc, mass_mg, stable
+	FROM balance_readings WHERE run_index = 1 ORDER BY seq DESC LIMIT 1"
+bad=$("$MB" audit verify --db "$T/added.sqlite")
+echo "$bad" | grep -q '"ok":false' && echo "$bad" | grep -q 'sealed by no audit entry' && ok "added reading detected: $bad" || fail "added: $bad"
 # a balance reading altered afterwards is detected
 cp "$DB" "$T/tampered.sqlite"
 sqlite3 "$T/tampered.sqlite" "UPDATE balance_readings SET mass_mg = mass_mg + 100 WHERE run_index = 1 AND seq = 5"
