@@ -50,8 +50,8 @@ const struct mtb_reader_rules mtb_reader_needle_rules = {
 #define MAX_NETS 2
 
 /* The first view of a crop is trusted alone (mtb_vision_set_cascade) only when its reading is
- * this sure: confidence at least `sure`, and next to nothing on "nothing readable" or on any
- * tenth more than one digit away. */
+ * this sure: confidence at least `sure`, and next to nothing on "nothing readable" or around any
+ * position more than one digit away (its +-0.2 mass, struct mtb_reading.other). */
 #define SURE_MAX_REJECT 0.02
 #define SURE_MAX_OTHER 0.02
 
@@ -132,6 +132,7 @@ void mtb_reader_decide(const float *p, const struct mtb_reader_rules *rules, str
 			p[wrap(other_k + 2)];
 	out->value = tenths / 10.0;
 	out->confidence = conf;
+	out->other = other_k >= 0 ? fmin(other, 1.0) : 0.0;
 	double reject = p[MTB_READER_TENTHS];
 	if (reject > rules->max_reject)
 		refuse(out, "unreadable crop: no %s recognised (p=%.2f)", rules->what, reject);
@@ -322,15 +323,10 @@ static int prepare_view(struct mtb_vision *v, const struct mtb_image *crop, cons
 }
 
 /* Is the first view's reading sure enough to stand alone? */
-static bool view_sure(const float *p, const struct mtb_reader_rules *rules, double sure, const struct mtb_reading *one)
+static bool view_sure(const float *p, double sure, const struct mtb_reading *one)
 {
-	if (sure <= 0.0 || one->refused || one->confidence < sure || p[MTB_READER_TENTHS] > SURE_MAX_REJECT)
-		return false;
-	(void)rules;
-	for (int k = 0; k < MTB_READER_TENTHS; k++)
-		if (mtb_reader_circ_dist(k / 10.0, one->value) > 1.0 + 1e-9 && p[k] > SURE_MAX_OTHER)
-			return false;
-	return true;
+	return sure > 0.0 && !one->refused && one->confidence >= sure && p[MTB_READER_TENTHS] <= SURE_MAX_REJECT &&
+	       one->other <= SURE_MAX_OTHER;
 }
 
 /* Decides crop i on its first n probability sets in v->view_p (views x networks): their
@@ -424,7 +420,7 @@ static int read_chunk(struct mtb_vision *v, struct mtb_cvw_net *const *nets, int
 				struct mtb_reading one;
 				float avg[MTB_READER_CLASSES];
 				decide_views(v, i, n_nets, rules, avg, &one);
-				if (n_views == 1 || view_sure(avg, rules, sure, &one)) {
+				if (n_views == 1 || view_sure(avg, sure, &one)) {
 					out[i] = one;
 					pending[i] = false;
 				}

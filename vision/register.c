@@ -82,6 +82,7 @@ int mtb_register_fuse(const struct mtb_layout *l, const struct mtb_reading *el, 
 			refuse(out, "%s: confidence %.2f below %.2f", name, el[i].confidence, o->min_confidence);
 			return MTB_OK;
 		}
+
 		conf = fmin(conf, el[i].confidence);
 	}
 
@@ -105,18 +106,31 @@ int mtb_register_fuse(const struct mtb_layout *l, const struct mtb_reading *el, 
 		}
 		out->digit[k] = best;
 		out->residual[k] = be;
-		if (be > o->max_residual) {
+		/* A roller is read to a tenth and the element below puts it to a tenth or better; a
+		 * pointer over a pointer is read to about a tenth, and one read half a turn off (its
+		 * tail taken for its tip) shifts the pointer above by half a division. */
+		double tol = k < l->n_rollers ? o->max_residual_roller : o->max_residual;
+		if (be > tol + 1e-9) {
 			element_name(l, k, name, sizeof name);
 			refuse(out, "%s reads %.2f but what is below it calls for %.2f (off by %.2f divisions)", name,
 			       el[k].value, fmod(best + g, 10.0), be);
 			return MTB_OK;
 		}
-		worst = fmax(worst, be);
+		worst = fmax(worst, tol > 0 ? be / tol : 1.0);
 		vol += (__int128)best * mtb_layout_weight_ul(l, k);
 		below = best + g;
 	}
 	out->volume_ul = mod_range((int64_t)(vol % l->range_ul), l->range_ul);
-	out->confidence = conf * (1.0 - 0.5 * worst / o->max_residual);
+	out->confidence = conf * (1.0 - 0.5 * worst);
+	/* Weak and strained together: the weakest element barely sure and the worst fit near its
+	 * tolerance (seen with two pointers read by their tails whose errors happened to fit). */
+	if (out->confidence < o->min_register_confidence) {
+		double c = out->confidence;
+		refuse(out, "register confidence %.2f below %.2f (weakest element %.2f, worst fit %.0f %% of its tolerance)",
+		       c, o->min_register_confidence, conf, 100.0 * worst);
+		out->volume_ul = 0;
+		return MTB_OK;
+	}
 	return MTB_OK;
 }
 

@@ -48,10 +48,19 @@ struct mtb_register_result {
 };
 
 struct mtb_register_fuse_opts {
-	double max_residual;        /* divisions a reading may be off its expected position (0.35) */
+	double max_residual;        /* divisions a pointer may be off the position the pointer below
+				       calls for (0.25) */
 	double min_confidence;      /* each element's reader confidence at least this (0.5) */
+	double max_residual_roller; /* divisions a roller may be off the position the element below
+				       calls for (0.2; rollers are read to a tenth) */
+	double min_register_confidence;   /* the register's confidence (the weakest element's, less
+					     half the worst fit's share of its tolerance) at least
+					     this (0.45) */
 };
-#define MTB_REGISTER_FUSE_DEFAULTS { 0.35, 0.5 }
+#define MTB_REGISTER_FUSE_DEFAULTS { 0.25, 0.5, 0.2, 0.45 }
+/* The rules before the tolerances per element kind and the register confidence floor (one
+ * tolerance of 0.35 for every element), for comparisons. */
+#define MTB_REGISTER_FUSE_BEFORE { 0.35, 0.5, 0.35, 0.0 }
 
 /* Fuses one reading per element (rollers then pointers, as in the layout) into out. Never
  * fails on content: a refused element, a low confidence or an inconsistent chain gives

@@ -22,6 +22,8 @@ struct mtb_reading {
 	bool refused;          /* true: value is meaningless, reason says why */
 	double value;          /* [0, 10) */
 	double confidence;     /* [0, 1] */
+	double other;          /* probability within +-0.2 of the likeliest position more than one
+				  digit away from value (a second candidate; 0 when none) */
 	char reason[96];       /* set when refused */
 };
 
@@ -43,8 +45,8 @@ int mtb_vision_read_needle(struct mtb_vision *v, const struct mtb_image *crop, s
 /* The same for n crops at once (a whole register's rollers, its pointers): every crop's first
  * view goes through the network in one pass, the other views of the crops that need them in a
  * second. With the cascade on (mtb_vision_set_cascade), a crop whose first view is sure --
- * confidence at least the cascade's, "nothing readable" and every tenth more than one digit away
- * at most 0.02 -- is decided on that view alone; every other crop is read on all its views with
+ * confidence at least the cascade's, "nothing readable" and the mass around any position more
+ * than one digit away (other) at most 0.02 -- is decided on that view alone; every other crop is read on all its views with
  * the rules of the single-crop readers, which always read every view. Return codes as above
  * (the first malformed crop fails the call). */
 int mtb_vision_read_digits(struct mtb_vision *v, const struct mtb_image *const *crops, int n, struct mtb_reading *out);
@@ -52,7 +54,7 @@ int mtb_vision_read_needles(struct mtb_vision *v, const struct mtb_image *const 
 
 /* The confidence from which a first view stands alone in the batch readers; 0 turns the cascade
  * off (every view of every crop). Default MTB_VISION_CASCADE_SURE. */
-#define MTB_VISION_CASCADE_SURE 0.0
+#define MTB_VISION_CASCADE_SURE 0.9
 void mtb_vision_set_cascade(struct mtb_vision *v, double sure_confidence);
 
 /* Reads the dimensions from the header of a JPEG, PNG or BMP file in memory, without decoding.

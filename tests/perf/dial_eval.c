@@ -4,7 +4,8 @@
  * usage: dial_eval [--layout NAME] [--count N] [--seed S] [--nuisance X] [--frames K]
  *                  [--size WxH] [--models DIR] [--threads T] [--align-only 1]
  *                  [--truth-pointers 1] [--sequence L] [--shake PX] [--track 0] [--trace 1]
- *                  [--batch 0|1] [--cascade C] [--dump FILE]
+ *                  [--batch 0|1] [--cascade C] [--dump FILE] [--dump2 FILE --cascade2 C]
+ *                  [--compare 1 [--dump-before FILE]]
  * Every dial shows a volume drawn from the seed: half uniform over the register's range, half
  * next to a roll-over of a random element (several digits turning at once, as 9999.99 ->
  * 10000.00). With --frames K each volume is rendered K times (other seeds: other light, glare,
@@ -30,8 +31,12 @@
  * cascade (mtb_vision_set_cascade: 0 every view, else the confidence from which a first view
  * stands alone; default the library's).
  * --dump FILE writes one line per frame: dial index, frame, true volume (uL), read volume (uL,
- * -1 when refused), then per element the true position, the reader's value, confidence and
- * refusal flag (0/1): what the fusion rules can be studied on without running the networks. */
+ * -1 when refused), then per element the true position, the reader's value, confidence,
+ * refusal flag (0/1) and second-candidate mass: what the fusion rules can be studied on without running the networks.
+ * --dump2 FILE reads the same frames once more with --cascade2 C and dumps that reading too.
+ * --compare 1 also reads the same frames as before the cascade and the per-kind tolerances
+ * (every view of every crop, MTB_REGISTER_FUSE_BEFORE) and prints those figures too, side by
+ * side (--dump-before FILE dumps that reading). */
 #include "sim/dial_render.h"
 #include "vision/register.h"
 #include "vision/vision.h"
@@ -148,6 +153,7 @@ struct job {
 	int sequence;                       /* > 0: align each frame near the previous frame's pose */
 	int batch;                          /* readers over all crops of a kind at once */
 	double cascade;                     /* mtb_vision_set_cascade; < 0: the default */
+	const struct mtb_register_fuse_opts *fo;   /* NULL: the defaults */
 	double wall;
 	int rc;
 };
@@ -183,9 +189,9 @@ static void *run_job(void *arg)
 		c.t_readers = 0;
 		double a = now_s();
 		if (al)
-			j->rc = mtb_register_read_next(al, j->img[i], &rd, NULL, &r, &prev, &eb);
+			j->rc = mtb_register_read_next(al, j->img[i], &rd, j->fo, &r, &prev, &eb);
 		else
-			j->rc = mtb_register_read(j->l, j->img[i], &rd, NULL, &r, &eb);
+			j->rc = mtb_register_read(j->l, j->img[i], &rd, j->fo, &r, &eb);
 		if (j->rc != MTB_OK) {
 			fprintf(stderr, "dial_eval: %s\n", eb.msg);
 			break;
@@ -301,6 +307,28 @@ static double corner_error(const struct mtb_layout *l, const double *pose, const
 	return worst;
 }
 
+/* --dump: one line per frame (see the top of this file). */
+static int dump_results(const char *path, const struct mtb_layout *l, const struct mtb_register_result *res, int n,
+			int frames, const int64_t *truth, double (*pos)[MTB_LAYOUT_MAX_ELEMENTS])
+{
+	FILE *df = fopen(path, "w");
+	if (!df) {
+		fprintf(stderr, "dial_eval: %s: cannot write\n", path);
+		return 1;
+	}
+	int ne = mtb_layout_elements(l);
+	for (int i = 0; i < n; i++) {
+		const struct mtb_register_result *q = &res[i];
+		fprintf(df, "%d %d %lld %lld", i / frames, i % frames, (long long)truth[i / frames],
+			q->refused ? -1LL : (long long)q->volume_ul);
+		for (int e = 0; e < ne; e++)
+			fprintf(df, " %.4f %.2f %.4f %d %.4f", pos[i][e], q->element[e].value, q->element[e].confidence,
+				q->n_elements == ne ? (int)q->element[e].refused : 1, q->element[e].other);
+		fputc('\n', df);
+	}
+	return fclose(df) == 0 ? 0 : 1;
+}
+
 static int cmp_d(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -351,7 +379,9 @@ int main(int argc, char **argv)
 	const char *layout_name = "roller8-pointer4", *models = NULL;
 	int count = 200, frames = 1, threads = 0, w = 480, h = 480, align_only = 0, truth_pointers = 0, sequence = 0;
 	int track = 1, trace = 0;
-	const char *dump = NULL;
+	const char *dump = NULL, *dump2 = NULL, *dump_before = NULL;
+	int compare = 0;
+	double cascade2 = 0;
 	int batch = 1;
 	double cascade = -1;
 	double nuisance = 1.0, shake_px = 1.0;
@@ -386,6 +416,14 @@ int main(int argc, char **argv)
 			trace = atoi(v);
 		else if (!strcmp(k, "--dump"))
 			dump = v;
+		else if (!strcmp(k, "--dump2"))
+			dump2 = v;
+		else if (!strcmp(k, "--cascade2"))
+			cascade2 = atof(v);
+		else if (!strcmp(k, "--compare"))
+			compare = atoi(v);
+		else if (!strcmp(k, "--dump-before"))
+			dump_before = v;
 		else if (!strcmp(k, "--batch"))
 			batch = atoi(v);
 		else if (!strcmp(k, "--cascade"))
@@ -517,7 +555,7 @@ int main(int argc, char **argv)
 	if (!t_rest)
 		return 1;
 	struct job j = { &l, img, n, models, res, truth_pointers ? pos : NULL, t_read, t_rest, near, sequence && track, batch,
-			 cascade, 0, 0 };
+			 cascade, NULL, 0, 0 };
 	run_job(&j);
 	if (j.rc != MTB_OK)
 		return 1;
@@ -525,23 +563,19 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++)
 		n_near += near[i];
 	free(near);
-	if (dump) {
-		FILE *df = fopen(dump, "w");
-		if (!df) {
-			fprintf(stderr, "dial_eval: %s: cannot write\n", dump);
+	if (dump && dump_results(dump, &l, res, n, frames, truth, pos) != 0)
+		return 1;
+	if (dump2) {
+		/* The same frames read again with the second cascade setting. */
+		struct mtb_register_result *res2 = calloc((size_t)n, sizeof *res2);
+		if (!res2)
 			return 1;
-		}
-		int ne = mtb_layout_elements(&l);
-		for (int i = 0; i < n; i++) {
-			const struct mtb_register_result *q = &res[i];
-			fprintf(df, "%d %d %lld %lld", i / frames, i % frames, (long long)truth[i / frames],
-				q->refused ? -1LL : (long long)q->volume_ul);
-			for (int e = 0; e < ne; e++)
-				fprintf(df, " %.4f %.2f %.4f %d", pos[i][e], q->element[e].value, q->element[e].confidence,
-					q->n_elements == ne ? (int)q->element[e].refused : 1);
-			fputc('\n', df);
-		}
-		fclose(df);
+		struct job j2 = { &l, img, n, models, res2, truth_pointers ? pos : NULL, NULL, NULL, NULL,
+				  sequence && track, batch, cascade2, NULL, 0, 0 };
+		run_job(&j2);
+		if (j2.rc != MTB_OK || dump_results(dump2, &l, res2, n, frames, truth, pos) != 0)
+			return 1;
+		free(res2);
 	}
 	struct tally single = { 0 }, comb = { 0 };
 	int printed = 0;
@@ -563,6 +597,38 @@ int main(int argc, char **argv)
 		char what[64];
 		snprintf(what, sizeof what, "%d frames combined", frames);
 		tally_print(what, &comb);
+	}
+	if (compare) {
+		/* The same frames read as before the cascade and the per-kind fusion tolerances: every
+		 * view of every crop, MTB_REGISTER_FUSE_BEFORE. */
+		static const struct mtb_register_fuse_opts before = MTB_REGISTER_FUSE_BEFORE;
+		struct mtb_register_result *rb = calloc((size_t)n, sizeof *rb);
+		if (!rb)
+			return 1;
+		struct job jb = { &l, img, n, models, rb, truth_pointers ? pos : NULL, NULL, NULL, NULL,
+				  sequence && track, batch, 0.0, &before, 0, 0 };
+		run_job(&jb);
+		if (jb.rc != MTB_OK)
+			return 1;
+		struct tally bs = { 0 }, bc = { 0 };
+		int bprinted = 0;
+		for (int i = 0; i < count; i++)
+			tally_add(&bs, &l, &rb[i * frames], truth[i], "before, single frame", i, &bprinted);
+		tally_print("before (every view, MTB_REGISTER_FUSE_BEFORE): single frame", &bs);
+		if (frames > 1) {
+			struct mtb_register_combine_opts co = { 0, 0, 2 * rb[0].resolution_ul, 0, 0 };
+			for (int i = 0; i < count; i++) {
+				struct mtb_register_result out;
+				mtb_register_combine(&l, &rb[i * frames], frames, &co, &out);
+				tally_add(&bc, &l, &out, truth[i], "before, combined", i, &bprinted);
+			}
+			char what[96];
+			snprintf(what, sizeof what, "before (every view, MTB_REGISTER_FUSE_BEFORE): %d frames combined", frames);
+			tally_print(what, &bc);
+		}
+		if (dump_before && dump_results(dump_before, &l, rb, n, frames, truth, pos) != 0)
+			return 1;
+		free(rb);
 	}
 	/* Refusal reasons, by their first words. */
 	struct {
@@ -605,7 +671,7 @@ int main(int argc, char **argv)
 		double t0 = now_s();
 		for (int t = 0; t < threads; t++) {
 			jobs[t] = (struct job){ &l, img, n, models, NULL, truth_pointers ? pos : NULL, NULL, NULL, NULL,
-					   sequence && track, batch, cascade, 0, 0 };
+					   sequence && track, batch, cascade, NULL, 0, 0 };
 			pthread_create(&th[t], NULL, run_job, &jobs[t]);
 		}
 		for (int t = 0; t < threads; t++)
