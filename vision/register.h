@@ -55,9 +55,9 @@ struct mtb_register_fuse_opts {
 				       calls for (0.2; rollers are read to a tenth) */
 	double min_register_confidence;   /* the register's confidence (the weakest element's, less
 					     half the worst fit's share of its tolerance) at least
-					     this (0.45) */
+					     this (0.5) */
 };
-#define MTB_REGISTER_FUSE_DEFAULTS { 0.25, 0.5, 0.2, 0.45 }
+#define MTB_REGISTER_FUSE_DEFAULTS { 0.25, 0.5, 0.2, 0.5 }
 /* The rules before the tolerances per element kind and the register confidence floor (one
  * tolerance of 0.35 for every element), for comparisons. */
 #define MTB_REGISTER_FUSE_BEFORE { 0.35, 0.5, 0.35, 0.0 }

@@ -54,7 +54,7 @@ int mtb_vision_read_needles(struct mtb_vision *v, const struct mtb_image *const 
 
 /* The confidence from which a first view stands alone in the batch readers; 0 turns the cascade
  * off (every view of every crop). Default MTB_VISION_CASCADE_SURE. */
-#define MTB_VISION_CASCADE_SURE 0.9
+#define MTB_VISION_CASCADE_SURE 0.0
 void mtb_vision_set_cascade(struct mtb_vision *v, double sure_confidence);
 
 /* Reads the dimensions from the header of a JPEG, PNG or BMP file in memory, without decoding.
