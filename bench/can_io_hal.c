@@ -200,7 +200,7 @@ static const struct mtb_can_io_ops OPS = {
 
 struct mtb_can_io mtb_can_io_hal_port(struct mtb_can_io_hal *h)
 {
-	return (struct mtb_can_io){ &OPS, h };
+	return (struct mtb_can_io){ .ops = &OPS, .ctx = h };
 }
 
 int mtb_can_io_hal_capture(struct mtb_can_io_hal *h, struct mtb_image **img, struct mtb_errbuf *eb)

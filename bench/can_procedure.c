@@ -76,6 +76,15 @@ static int abort_run(struct ctx *c, const char *fmt, ...)
 	return MTB_ERR_STATE;
 }
 
+/* Lets bench time pass; the operator's abort ends the run here. */
+static int pass_time(struct ctx *c, int64_t dt_us)
+{
+	c->io->ops->wait_us(c->io->ctx, dt_us);
+	if (c->io->abort_flag && __atomic_load_n(c->io->abort_flag, __ATOMIC_SEQ_CST))
+		return abort_run(c, "aborted by the operator");
+	return MTB_OK;
+}
+
 /* A stable balance reading within the timeout; silence, overload or a balance that never
  * settles abort the run: no volume is ever computed from an unstable or missing reading. */
 static int stable_mass(struct ctx *c, int64_t *mass_mg)
@@ -98,7 +107,8 @@ static int stable_mass(struct ctx *c, int64_t *mass_mg)
 								     : last != MTB_OK ? "balance refused for %.0f s"
 										      : "balance not stable within %.0f s",
 					 c->plan->stable_timeout_s);
-		o->wait_us(c->io->ctx, (int64_t)(c->plan->poll_s * 1e6));
+		if (pass_time(c, (int64_t)(c->plan->poll_s * 1e6)) != MTB_OK)
+			return MTB_ERR_STATE;
 	}
 }
 
@@ -156,7 +166,8 @@ static int fill_coarse(struct ctx *c, int64_t target)
 		/* poll faster near the end: at most a twentieth of the remaining time */
 		double remain_s = rc == MTB_OK ? (double)(target - b.mass_mg) / 1e6 / c->plan->fill_flow_lps : 4 * c->plan->poll_s;
 		double dt = fmin(c->plan->poll_s, fmax(0.02, remain_s / 4));   /* no reading: the plain poll interval */
-		o->wait_us(c->io->ctx, (int64_t)(dt * 1e6));
+		if (pass_time(c, (int64_t)(dt * 1e6)) != MTB_OK)
+			return MTB_ERR_STATE;
 	}
 	if (o->set_fill(c->io->ctx, false) != MTB_OK)
 		return abort_run(c, "fill valve did not close");
@@ -198,7 +209,8 @@ static int fill_to_nominal(struct ctx *c, int64_t empty_mg)
 		int64_t open_us = (int64_t)fmax(1000, 0.7 * (double)(target - m) / flow_mgps * 1e6);
 		if (o->set_fill(c->io->ctx, true) != MTB_OK)
 			return abort_run(c, "fill valve did not open");
-		o->wait_us(c->io->ctx, open_us);
+		if (pass_time(c, open_us) != MTB_OK)
+			return MTB_ERR_STATE;
 		if (o->set_fill(c->io->ctx, false) != MTB_OK)
 			return abort_run(c, "fill valve did not close");
 		int64_t m2;
@@ -242,7 +254,8 @@ static int top_up(struct ctx *c)
 		for (; tries < c->plan->meniscus_tries; tries++) {
 			if (o->read_meniscus(c->io->ctx, &r) == MTB_OK && r.ok)
 				break;
-			o->wait_us(c->io->ctx, 1000000);
+			if (pass_time(c, 1000000) != MTB_OK)
+				return MTB_ERR_STATE;
 		}
 		if (tries == c->plan->meniscus_tries) {
 			step(c, MTB_CAN_STEP_UNREAD, 0, m, NAN, aim);
@@ -261,7 +274,8 @@ static int top_up(struct ctx *c)
 		int64_t open_us = (int64_t)fmax(1000, 0.7 * missing_mg / c->flow_mgps * 1e6);
 		if (o->set_fill(c->io->ctx, true) != MTB_OK)
 			return abort_run(c, "fill valve did not open");
-		o->wait_us(c->io->ctx, open_us);
+		if (pass_time(c, open_us) != MTB_OK)
+			return MTB_ERR_STATE;
 		if (o->set_fill(c->io->ctx, false) != MTB_OK)
 			return abort_run(c, "fill valve did not close");
 		int64_t m2;
@@ -290,7 +304,8 @@ static int deliver_from(struct ctx *c, bool recovering)
 	 * second (1 g/s for 20 L; an absolute 1 g/s would be the whole stream of a 100 mL cylinder). */
 	int64_t drops_mg = (int64_t)fmax(1, (double)c->v->nominal_ul * 5e-5);
 	for (;;) {
-		o->wait_us(c->io->ctx, 1000000);
+		if (pass_time(c, 1000000) != MTB_OK)
+			return MTB_ERR_STATE;
 		struct mtb_balance_obs b;
 		int rc = o->read_balance(c->io->ctx, &b);
 		if (rc == MTB_OK && prev - b.mass_mg < drops_mg)
@@ -306,7 +321,8 @@ static int deliver_from(struct ctx *c, bool recovering)
 		if (o->now_us(c->io->ctx) - t0 > limit)
 			return abort_run(c, "the vessel did not empty in time");
 	}
-	o->wait_us(c->io->ctx, (int64_t)(c->v->drain_time_s * 1e6));
+	if (pass_time(c, (int64_t)(c->v->drain_time_s * 1e6)) != MTB_OK)
+		return MTB_ERR_STATE;
 	if (o->set_drain(c->io->ctx, false) != MTB_OK)
 		return abort_run(c, "drain valve did not close");
 	return MTB_OK;
@@ -381,7 +397,8 @@ int mtb_can_procedure_resume(const struct mtb_vessel *v, const struct mtb_can_pl
 		if (fill_to_nominal(&c, deliver_v ? empty_mg : fill_base_mg) != MTB_OK || top_up(&c) != MTB_OK)
 			goto out;
 		enter(&c, MTB_CAN_SETTLE, i);
-		o->wait_us(io->ctx, (int64_t)(plan->settle_s * 1e6));
+		if (pass_time(&c, (int64_t)(plan->settle_s * 1e6)) != MTB_OK)
+			goto out;
 		enter(&c, MTB_CAN_READ, i);
 		if (stable_mass(&c, &run->full_mg) != MTB_OK)
 			goto out;
@@ -390,7 +407,8 @@ int mtb_can_procedure_resume(const struct mtb_vessel *v, const struct mtb_can_pl
 		for (; tries < plan->meniscus_tries; tries++) {
 			if (o->read_meniscus(io->ctx, &m) == MTB_OK && m.ok)
 				break;
-			o->wait_us(io->ctx, 1000000);
+			if (pass_time(&c, 1000000) != MTB_OK)
+				goto out;
 		}
 		if (tries == plan->meniscus_tries) {
 			abort_run(&c, "meniscus not read (%s)", m.reason[0] ? m.reason : "reader failed");

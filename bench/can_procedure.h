@@ -88,6 +88,9 @@ struct mtb_can_io_ops {
 struct mtb_can_io {
 	const struct mtb_can_io_ops *ops;
 	void *ctx;
+	/* The operator's abort (Ctrl-C, the live view's abort button), or NULL: read after every
+	 * wait; once non-zero the run is aborted into the safe state like any other failure. */
+	const int *abort_flag;
 };
 
 struct mtb_can_plan {

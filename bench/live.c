@@ -960,6 +960,14 @@ void mtb_live_set_control(struct mtb_live *l, mtb_live_control_fn fn, void *user
 	pthread_mutex_unlock(&l->mu);
 }
 
+int mtb_live_control_abort_flag(void *user, const char *action)
+{
+	if (strcmp(action, "abort") != 0)
+		return MTB_ERR_NOTSUP;
+	__atomic_store_n((int *)user, 1, __ATOMIC_SEQ_CST);
+	return MTB_OK;
+}
+
 int mtb_live_set_report(struct mtb_live *l, const char *pdf_path)
 {
 	char *p = NULL;

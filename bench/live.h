@@ -88,6 +88,9 @@ int mtb_live_frame_reading(struct mtb_live *live, int position, const char *type
  * error (HTTP 409). Without a callback every action answers 503. */
 typedef int (*mtb_live_control_fn)(void *user, const char *action);
 void mtb_live_set_control(struct mtb_live *live, mtb_live_control_fn fn, void *user);
+/* A control callback for a run: "abort" sets the int that user points to (atomically), which
+ * the run polls; any other action is unknown. */
+int mtb_live_control_abort_flag(void *user, const char *action);
 
 /* The customer's copy of the report, served at /report/customer.pdf once set (the file is read
  * at each request). NULL removes it. */

@@ -111,14 +111,6 @@ static int read_dial_live(void *user, int position, struct mtb_dial_obs *out)
 	return rc;
 }
 
-static int live_control(void *user, const char *action)
-{
-	if (strcmp(action, "abort") != 0)
-		return MTB_ERR_NOTSUP;
-	__atomic_store_n((int *)user, 1, __ATOMIC_SEQ_CST);
-	return MTB_OK;
-}
-
 static void live_progress(struct term *t, const struct mtb_run_progress *p)
 {
 	struct mtb_errbuf eb;
@@ -410,7 +402,7 @@ int mtb_cmd_run(int argc, char **argv)
 			mtb_live_event(term.live, ev);
 		free(ev);
 		free(v);
-		mtb_live_set_control(term.live, live_control, &abort_flag);
+		mtb_live_set_control(term.live, mtb_live_control_abort_flag, &abort_flag);
 		mtb_bench_io_hal_set_dial_reader(hio, read_dial_live, &term);
 		term.positions = positions;
 		term.n_positions = plan->n_meters;

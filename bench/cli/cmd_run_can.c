@@ -28,11 +28,13 @@
 
 static const char *const CMD = "run";
 static volatile sig_atomic_t interrupted;
+static int abort_flag;   /* the operator's abort, read by the can procedure after every wait */
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	interrupted = 1;
+	__atomic_store_n(&abort_flag, 1, __ATOMIC_SEQ_CST);
 }
 
 /* Observations since the last commit, and where they go. */
@@ -475,6 +477,7 @@ int mtb_cmd_run_can(const struct mtb_run_can_args *a)
 		if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "localhost") == 0)
 			snprintf(host, sizeof host, "127.0.0.1");
 		fprintf(stderr, "live view: http://%s:%d/\n", host, mtb_live_port(ctx.live));
+		mtb_live_set_control(ctx.live, mtb_live_control_abort_flag, &abort_flag);
 	}
 	struct mtb_log log = { mtb_log_sink_stderr, NULL, MTB_LOG_WARN };
 	struct mtb_can_io_hal_opts ho = { .lockstep = lockstep, .vessel = &v, .log = &log, .on_balance = on_balance,
@@ -494,6 +497,10 @@ int mtb_cmd_run_can(const struct mtb_run_can_args *a)
 	}
 	ctx.hio = hio;
 	struct mtb_can_io io = mtb_can_io_hal_port(hio);
+	/* Ctrl-C or the live view's abort: the procedure closes the valves and stops */
+	io.abort_flag = &abort_flag;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	struct mtb_can_result *res = calloc(1, sizeof *res);
 	if (!res)
 		return mtb_cli_error(MTB_EXIT_FAIL, "%s: out of memory", CMD);

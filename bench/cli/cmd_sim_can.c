@@ -172,7 +172,7 @@ int mtb_cmd_sim_can(int argc, char **argv)
 	port.scale.read_top = v.meniscus == MTB_MENISCUS_TOP;
 	if ((rc = mtb_sim_can_create(&port.can, &cfg, &eb)) != MTB_OK)
 		return mtb_cli_error(MTB_EXIT_FAIL, "%s: %s", CMD, eb.msg);
-	struct mtb_can_io io = { &PORT_OPS, &port };
+	struct mtb_can_io io = { &PORT_OPS, &port, NULL };
 
 	/* What the lab knows of its instruments (docs/cans.md): the balance to one step, the
 	 * thermometer 0.05 K, ambient 0.3 K, 0.5 hPa, 3 %RH, the weights 30 kg/m3, gamma 10 %, a

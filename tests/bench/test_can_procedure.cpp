@@ -29,6 +29,8 @@ struct fake {
 	/* faults */
 	bool silent_after_first = false, never_stable = false, meniscus_refuses = false, overload = false;
 	double capacity_mg = 1e18;      /* above it the balance answers overload */
+	int abort_flag = 0;             /* the operator's abort, set once the vessel holds ... */
+	double abort_at_water_ul = -1;  /* ... this much water (< 0: never) */
 	std::string states;             /* the states the procedure announced, "fill/1 settle/1 ..." */
 	int64_t tared_mg = -1;
 	int balance_reads = 0;
@@ -74,7 +76,10 @@ fake *F(void *c) { return static_cast<fake *>(c); }
 const struct mtb_can_io_ops FAKE_OPS = {
 	[](void *c) -> int64_t { return (int64_t)F(c)->t_us; },
 	[](void *c, int64_t dt) -> int {
-		F(c)->step(dt / 1e6);
+		fake *f = F(c);
+		f->step(dt / 1e6);
+		if (f->abort_at_water_ul >= 0 && f->water_ul >= f->abort_at_water_ul)
+			f->abort_flag = 1;
 		return MTB_OK;
 	},
 	[](void *c, bool open) -> int {
@@ -170,7 +175,7 @@ TEST(CanProcedure, MeasuresTheInjectedErrorWithinU)
 		fake f;
 		load(f, "can-20l-ss304-td");
 		f.injected_error_ul = inj;
-		struct mtb_can_io io = { &FAKE_OPS, &f };
+		struct mtb_can_io io = { &FAKE_OPS, &f, nullptr };
 		struct mtb_can_plan p = plan();
 		struct mtb_can_result r;
 		ASSERT_EQ(mtb_can_procedure_run(&f.v, &p, &io, &r), MTB_OK);
@@ -198,7 +203,7 @@ TEST(CanProcedure, CylinderToContain)
 	f.q_ulps = 5000;
 	f.film_ul = 400;
 	f.film_final_ul = 250;
-	struct mtb_can_io io = { &FAKE_OPS, &f };
+	struct mtb_can_io io = { &FAKE_OPS, &f, nullptr };
 	struct mtb_can_plan p = plan();
 	p.fill_flow_lps = 0.005;
 	p.u.balance_u_mg = 1;   /* a 0.1 mg analytical balance */
@@ -217,12 +222,32 @@ TEST(CanProcedure, CylinderToContain)
 		EXPECT_EQ(r.runs[i].empty_mg, 80000);
 }
 
+TEST(CanProcedure, TheOperatorsAbortStopsTheFillAndClosesTheValves)
+{
+	/* Ctrl-C or the live view's abort button in the middle of a fill: the fill valve closes
+	 * at once (the next poll), no run and no volume. */
+	fake f;
+	load(f, "can-20l-ss304-td");
+	f.abort_at_water_ul = 10e6;
+	struct mtb_can_io io = { &FAKE_OPS, &f, &f.abort_flag };
+	struct mtb_can_plan p = plan();
+	struct mtb_can_result r;
+	ASSERT_EQ(mtb_can_procedure_run(&f.v, &p, &io, &r), MTB_OK);
+	EXPECT_EQ(r.state, MTB_CAN_ABORTED);
+	EXPECT_EQ(r.n_runs, 0);
+	EXPECT_EQ(r.series.n, 0);
+	EXPECT_NE(std::string(r.reason).find("operator"), std::string::npos) << r.reason;
+	EXPECT_FALSE(f.fill || f.drain);
+	/* no more than one poll's water (0.5 s at 0.1 L/s) after the abort */
+	EXPECT_LT(f.water_ul, 10e6 + 60000);
+}
+
 TEST(CanProcedure, SilentBalanceNeverYieldsAVolume)
 {
 	fake f;
 	load(f, "can-20l-ss304-td");
 	f.silent_after_first = true;
-	struct mtb_can_io io = { &FAKE_OPS, &f };
+	struct mtb_can_io io = { &FAKE_OPS, &f, nullptr };
 	struct mtb_can_plan p = plan();
 	struct mtb_can_result r;
 	ASSERT_EQ(mtb_can_procedure_run(&f.v, &p, &io, &r), MTB_OK);
@@ -238,7 +263,7 @@ TEST(CanProcedure, UnstableBalanceNeverYieldsAVolume)
 	fake f;
 	load(f, "can-20l-ss304-td");
 	f.never_stable = true;
-	struct mtb_can_io io = { &FAKE_OPS, &f };
+	struct mtb_can_io io = { &FAKE_OPS, &f, nullptr };
 	struct mtb_can_plan p = plan();
 	struct mtb_can_result r;
 	ASSERT_EQ(mtb_can_procedure_run(&f.v, &p, &io, &r), MTB_OK);
@@ -260,7 +285,7 @@ TEST(CanProcedure, RefusedMeniscusAbortsTheRun)
 	fake f;
 	load(f, "can-20l-ss304-td");
 	f.meniscus_refuses = true;
-	struct mtb_can_io io = { &FAKE_OPS, &f };
+	struct mtb_can_io io = { &FAKE_OPS, &f, nullptr };
 	struct mtb_can_plan p = plan();
 	struct mtb_can_result r;
 	ASSERT_EQ(mtb_can_procedure_run(&f.v, &p, &io, &r), MTB_OK);
@@ -280,7 +305,7 @@ TEST(CanProcedure, ResumeRecoversAnOverfilledCanAndKeepsTheRecordedRuns)
 	fake a;
 	load(a, "can-20l-ss304-td");
 	a.injected_error_ul = 4200;
-	struct mtb_can_io io_a = { &FAKE_OPS, &a };
+	struct mtb_can_io io_a = { &FAKE_OPS, &a, nullptr };
 	struct mtb_can_plan p = plan();
 	p.stable_timeout_s = 5;
 	struct mtb_can_result first;
@@ -298,7 +323,7 @@ TEST(CanProcedure, ResumeRecoversAnOverfilledCanAndKeepsTheRecordedRuns)
 	recorded.level_div += 0.001;    /* a run 1 this resumed session could not have made itself */
 	char sha[1][65] = { "run1frame" };
 	struct mtb_can_resume from = { 1, &recorded, sha, false, 0 };
-	struct mtb_can_io io_b = { &FAKE_OPS, &b };
+	struct mtb_can_io io_b = { &FAKE_OPS, &b, nullptr };
 	struct mtb_can_result r;
 	ASSERT_EQ(mtb_can_procedure_resume(&b.v, &p, &io_b, &from, &r), MTB_OK);
 	ASSERT_EQ(r.state, MTB_CAN_DONE) << r.reason << " in " << mtb_can_state_name(r.failed_in);
@@ -316,7 +341,7 @@ TEST(CanProcedure, ResumeRecoversAnOverfilledCanAndKeepsTheRecordedRuns)
 	fake c;
 	load(c, "can-20l-ss304-td");
 	struct mtb_can_resume all = { 3, first.runs, nullptr, false, 0 };
-	struct mtb_can_io io_c = { &FAKE_OPS, &c };
+	struct mtb_can_io io_c = { &FAKE_OPS, &c, nullptr };
 	ASSERT_EQ(mtb_can_procedure_resume(&c.v, &p, &io_c, &all, &r), MTB_OK);
 	ASSERT_EQ(r.state, MTB_CAN_DONE);
 	EXPECT_EQ(r.series.error_ul, first.series.error_ul);
@@ -338,7 +363,7 @@ TEST(CanProcedure, ResumeToContainKeepsTheRecordedDryWeight)
 	f.film_final_ul = 250;
 	f.tare_mg = 80000;
 	f.water_ul = 60000;   /* 60 mL in it when the program died */
-	struct mtb_can_io io = { &FAKE_OPS, &f };
+	struct mtb_can_io io = { &FAKE_OPS, &f, nullptr };
 	struct mtb_can_plan p = plan();
 	p.fill_flow_lps = 0.005;
 	p.u.balance_u_mg = 1;
@@ -358,7 +383,7 @@ TEST(CanProcedure, ResumeToContainKeepsTheRecordedDryWeight)
 	g.film_ul = 400;
 	g.film_final_ul = 250;
 	g.tare_mg = 80000;
-	struct mtb_can_io io_g = { &FAKE_OPS, &g };
+	struct mtb_can_io io_g = { &FAKE_OPS, &g, nullptr };
 	struct mtb_can_resume none = { 0, nullptr, nullptr, false, 0 };
 	ASSERT_EQ(mtb_can_procedure_resume(&g.v, &p, &io_g, &none, &r), MTB_OK);
 	ASSERT_EQ(r.state, MTB_CAN_DONE) << r.reason;
@@ -379,7 +404,7 @@ TEST(CanProcedure, TopsUpByTheMeniscusToTheNominalLine)
 		load(f, "can-20l-ss304-td");
 		f.injected_error_ul = -3700;
 		f.reading_noise_div = 0.005;
-		struct mtb_can_io io = { &FAKE_OPS, &f };
+		struct mtb_can_io io = { &FAKE_OPS, &f, nullptr };
 		struct mtb_can_plan p = plan();
 		p.topup_tolerance_div = tol;
 		struct mtb_can_result r;
@@ -431,7 +456,7 @@ TEST(CanProcedure, TopsUpACylinderToItsTopLine)
 	f.film_final_ul = 250;
 	f.tare_mg = 80000;
 	f.reading_noise_div = 0.005;
-	struct mtb_can_io io = { &FAKE_OPS, &f };
+	struct mtb_can_io io = { &FAKE_OPS, &f, nullptr };
 	struct mtb_can_plan p = plan();
 	p.fill_flow_lps = 0.0005;
 	p.u.balance_u_mg = 1;

@@ -233,5 +233,23 @@ err=$("$MB" run --plan "$T/plan3.yaml" --bench "$T/bench.yaml" --out "$T/unstabl
 	--resume "$(sqlite3 "$T/unstable/records.sqlite" "SELECT id FROM sessions")" 2>&1 >/dev/null)
 [ $? = 2 ] && echo "$err" | grep -q "another plan" && ok "resume with another plan refused: $err" || fail "resume plan: $err"
 
+# ---- Ctrl-C while the can fills: the valves close, the session is aborted, nothing half-done ----
+start_sim
+"$MB" run --plan "$T/plan.yaml" --bench "$T/bench.yaml" --out "$T/int" >"$T/int.out" 2>"$T/int.err" &
+RUN_PID=$!
+i=0
+while ! grep -q 'run 1 fill' "$T/int.err" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+kill -INT $RUN_PID
+wait $RUN_PID
+rc=$?
+out=$(cat "$T/int.out")
+[ $rc = 1 ] && ok "Ctrl-C: exit 1" || fail "Ctrl-C: exit $rc: $(tail -2 "$T/int.err")"
+echo "$out" | grep -q '"state":"aborted"' && echo "$out" | grep -q '"reason":"aborted by the operator"' \
+	&& ok "Ctrl-C: aborted by the operator" || fail "Ctrl-C: $out"
+echo "$out" | grep -q '"valves_closed":true' && ok "Ctrl-C: valves closed" || fail "Ctrl-C: valves: $out"
+[ "$(sqlite3 "$T/int/records.sqlite" "SELECT status FROM sessions")" = aborted ] && ok "Ctrl-C: session aborted" \
+	|| fail "Ctrl-C: status"
+"$MB" audit verify --db "$T/int/records.sqlite" | grep -q '"ok":true' && ok "Ctrl-C: audit verifies" || fail "Ctrl-C: audit"
+
 [ $fails = 0 ] || { echo "$fails failed"; exit 1; }
 echo "all passed"
