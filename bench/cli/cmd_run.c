@@ -453,8 +453,12 @@ int mtb_cmd_run(int argc, char **argv)
 		/* The verdict stays on the customer's screen until the operator ends the session. */
 		if (!interrupted) {
 			fprintf(stderr, "live view: the run is over; serving the verdict until Ctrl-C\n");
-			while (!interrupted)
-				pause();
+			/* polled: the signal may be handled on one of the server's threads, which
+			 * would leave this one in pause() */
+			while (!interrupted) {
+				struct timespec ts = { 0, 200000000 };
+				nanosleep(&ts, NULL);
+			}
 		}
 		mtb_live_destroy(term.live);
 	}
