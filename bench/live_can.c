@@ -2,6 +2,7 @@
  * on one line. Volumes and masses are exact (integer microlitres written as litres or
  * millilitres, milligrams as grams). */
 #include "bench/live.h"
+#include "bench/live_json.h"
 
 #include "core/json.h"
 
@@ -9,107 +10,68 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static FILE *begin(char **buf, size_t *len, const char *type)
-{
-	FILE *f = open_memstream(buf, len);
-	if (f)
-		fprintf(f, "{\"type\":\"%s\"", type);
-	return f;
-}
-
-static char *end(FILE *f, char **buf)
-{
-	if (!f)
-		return NULL;
-	fputc('}', f);
-	if (fclose(f) != 0) {
-		free(*buf);
-		return NULL;
-	}
-	return *buf;
-}
-
-static void key_str(FILE *f, const char *k, const char *v)
-{
-	fprintf(f, ",\"%s\":", k);
-	mtb_json_string(f, v ? v : "");
-}
-
-static void key_dbl(FILE *f, const char *k, double v)
-{
-	fprintf(f, ",\"%s\":", k);
-	mtb_json_double(f, v);
-}
-
-/* an integer with `scale` decimals, exact: 19998085 uL as L (scale 6) -> 19.998085 */
-static void key_fix(FILE *f, const char *k, int64_t v, unsigned scale)
-{
-	fprintf(f, ",\"%s\":", k);
-	mtb_json_fixed(f, v, scale);
-}
-
 char *mtb_live_json_can_session(const struct mtb_live_can_info *c)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = begin(&buf, &len, "can-session");
+	FILE *f = mtb_lj_begin(&buf, &len, "can-session");
 	if (!f)
 		return NULL;
 	const struct mtb_vessel *v = c->vessel;
-	key_str(f, "id", c->session_id);
-	key_str(f, "vessel", v->name);
-	key_str(f, "kind", v->kind == MTB_VESSEL_CYLINDER ? "cylinder" : "can");
-	key_str(f, "serial", c->serial);
-	key_str(f, "operator", c->operator_name);
-	key_str(f, "standard", c->standard);
-	key_str(f, "rule", mtb_vessel_rule_name(v->rule));
-	key_str(f, "delivery", v->delivery == MTB_VESSEL_TO_DELIVER ? "to-deliver" : "to-contain");
-	key_fix(f, "nominal_l", v->nominal_ul, 6);
-	key_fix(f, "division_ml", v->scale.division_ul, 3);
-	key_fix(f, "zero_l", v->scale.zero_ul, 6);
+	mtb_lj_str(f, "id", c->session_id);
+	mtb_lj_str(f, "vessel", v->name);
+	mtb_lj_str(f, "kind", v->kind == MTB_VESSEL_CYLINDER ? "cylinder" : "can");
+	mtb_lj_str(f, "serial", c->serial);
+	mtb_lj_str(f, "operator", c->operator_name);
+	mtb_lj_str(f, "standard", c->standard);
+	mtb_lj_str(f, "rule", mtb_vessel_rule_name(v->rule));
+	mtb_lj_str(f, "delivery", v->delivery == MTB_VESSEL_TO_DELIVER ? "to-deliver" : "to-contain");
+	mtb_lj_fix(f, "nominal_l", v->nominal_ul, 6);
+	mtb_lj_fix(f, "division_ml", v->scale.division_ul, 3);
+	mtb_lj_fix(f, "zero_l", v->scale.zero_ul, 6);
 	fprintf(f, ",\"divisions\":%d,\"nominal_div\":%d", v->scale.divisions, v->scale.nominal_div);
-	key_fix(f, "mpe_ml", mtb_vessel_mpe_ul(v), 3);
+	mtb_lj_fix(f, "mpe_ml", mtb_vessel_mpe_ul(v), 3);
 	fprintf(f, ",\"runs\":%d,\"runs_done\":%d,\"resumed\":%s", c->runs, c->runs_done, c->resumed ? "true" : "false");
-	key_dbl(f, "reference_temp_c", v->ref_temp_c);
-	return end(f, &buf);
+	mtb_lj_dbl(f, "reference_temp_c", v->ref_temp_c);
+	return mtb_lj_end(f, &buf);
 }
 
 char *mtb_live_json_can_state(const char *state, int run_index, int n_runs, double bench_time_s)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = begin(&buf, &len, "can-state");
+	FILE *f = mtb_lj_begin(&buf, &len, "can-state");
 	if (!f)
 		return NULL;
-	key_str(f, "state", state);
+	mtb_lj_str(f, "state", state);
 	fprintf(f, ",\"run_index\":%d,\"n_runs\":%d", run_index, n_runs);
-	key_dbl(f, "bench_time_s", round(bench_time_s * 10) / 10);
-	return end(f, &buf);
+	mtb_lj_dbl(f, "bench_time_s", round(bench_time_s * 10) / 10);
+	return mtb_lj_end(f, &buf);
 }
 
 char *mtb_live_json_balance(const struct mtb_live_balance *b)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = begin(&buf, &len, "balance");
+	FILE *f = mtb_lj_begin(&buf, &len, "balance");
 	if (!f)
 		return NULL;
-	key_str(f, "status", b->status);
+	mtb_lj_str(f, "status", b->status);
 	if (b->have_mass) {
-		key_fix(f, "mass_g", b->mass_mg, 3);
+		mtb_lj_fix(f, "mass_g", b->mass_mg, 3);
 		fprintf(f, ",\"stable\":%s", b->stable ? "true" : "false");
 	} else {
 		fputs(",\"mass_g\":null,\"stable\":false", f);
 	}
 	if (b->have_water) {
-		key_fix(f, "water_l", b->water_ul, 6);
-		key_dbl(f, "fill_pct", round(b->fill_pct * 10) / 10);
+		mtb_lj_fix(f, "water_l", b->water_ul, 6);
+		mtb_lj_dbl(f, "fill_pct", round(b->fill_pct * 10) / 10);
 	} else {
 		fputs(",\"water_l\":null,\"fill_pct\":null", f);
 	}
 	fprintf(f, ",\"fill_open\":%s,\"drain_open\":%s", b->fill_open ? "true" : "false", b->drain_open ? "true" : "false");
-	key_dbl(f, "bench_time_s", round(b->bench_time_s * 10) / 10);
-	return end(f, &buf);
+	mtb_lj_dbl(f, "bench_time_s", round(b->bench_time_s * 10) / 10);
+	return mtb_lj_end(f, &buf);
 }
 
 char *mtb_live_json_meniscus(int run_index, const struct mtb_meniscus_obs *m, const struct mtb_vessel *v,
@@ -117,22 +79,22 @@ char *mtb_live_json_meniscus(int run_index, const struct mtb_meniscus_obs *m, co
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = begin(&buf, &len, "meniscus");
+	FILE *f = mtb_lj_begin(&buf, &len, "meniscus");
 	if (!f)
 		return NULL;
 	fprintf(f, ",\"run_index\":%d,\"ok\":%s", run_index, m->ok ? "true" : "false");
 	if (m->ok) {
-		key_dbl(f, "level_div", round(m->level_div * 1000) / 1000);
+		mtb_lj_dbl(f, "level_div", round(m->level_div * 1000) / 1000);
 		/* the scale's volume at that level, to the microlitre */
-		key_fix(f, "volume_l", llround((double)v->scale.zero_ul + m->level_div * (double)v->scale.division_ul), 6);
-		key_dbl(f, "confidence", round(m->confidence * 1000) / 1000);
+		mtb_lj_fix(f, "volume_l", llround((double)v->scale.zero_ul + m->level_div * (double)v->scale.division_ul), 6);
+		mtb_lj_dbl(f, "confidence", round(m->confidence * 1000) / 1000);
 	} else {
 		fputs(",\"level_div\":null,\"volume_l\":null", f);
-		key_dbl(f, "confidence", round(m->confidence * 1000) / 1000);
-		key_str(f, "reason", m->reason);
+		mtb_lj_dbl(f, "confidence", round(m->confidence * 1000) / 1000);
+		mtb_lj_str(f, "reason", m->reason);
 	}
-	key_dbl(f, "bench_time_s", round(bench_time_s * 10) / 10);
-	return end(f, &buf);
+	mtb_lj_dbl(f, "bench_time_s", round(bench_time_s * 10) / 10);
+	return mtb_lj_end(f, &buf);
 }
 
 /* A run's result as a verification of that run alone (n = 1: no repeatability term), so that
@@ -147,53 +109,53 @@ char *mtb_live_json_can_run(const struct mtb_vessel *v, const struct mtb_can_u_i
 	int rc = mtb_can_series_compute(v, run, 1, u, one, &eb);
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = begin(&buf, &len, "can-run");
+	FILE *f = mtb_lj_begin(&buf, &len, "can-run");
 	if (!f) {
 		free(one);
 		return NULL;
 	}
 	fprintf(f, ",\"run_index\":%d", run_index);
-	key_fix(f, "full_g", run->full_mg, 3);
-	key_fix(f, "empty_g", run->empty_mg, 3);
-	key_dbl(f, "level_div", round(run->level_div * 1000) / 1000);
-	key_dbl(f, "water_c", run->water_temp_c);
+	mtb_lj_fix(f, "full_g", run->full_mg, 3);
+	mtb_lj_fix(f, "empty_g", run->empty_mg, 3);
+	mtb_lj_dbl(f, "level_div", round(run->level_div * 1000) / 1000);
+	mtb_lj_dbl(f, "water_c", run->water_temp_c);
 	if (rc == MTB_OK) {
-		key_fix(f, "v_ref_l", llround(one->run[0].v_ref_ul), 6);
-		key_fix(f, "indicated_l", one->run[0].indicated_ul, 6);
-		key_fix(f, "error_ml", one->error_ul, 3);
-		key_fix(f, "u_exp_ml", one->u_exp_ul_int, 3);
-		key_fix(f, "mpe_ml", mtb_vessel_mpe_ul(v), 3);
-		key_str(f, "verdict", mtb_vessel_verdict_name(one->verdict));
+		mtb_lj_fix(f, "v_ref_l", llround(one->run[0].v_ref_ul), 6);
+		mtb_lj_fix(f, "indicated_l", one->run[0].indicated_ul, 6);
+		mtb_lj_fix(f, "error_ml", one->error_ul, 3);
+		mtb_lj_fix(f, "u_exp_ml", one->u_exp_ul_int, 3);
+		mtb_lj_fix(f, "mpe_ml", mtb_vessel_mpe_ul(v), 3);
+		mtb_lj_str(f, "verdict", mtb_vessel_verdict_name(one->verdict));
 	} else {
-		key_str(f, "verdict", "invalid");
-		key_str(f, "reason", eb.msg);
+		mtb_lj_str(f, "verdict", "invalid");
+		mtb_lj_str(f, "reason", eb.msg);
 	}
 	free(one);
-	return end(f, &buf);
+	return mtb_lj_end(f, &buf);
 }
 
 char *mtb_live_json_can_result(const struct mtb_vessel *v, const struct mtb_can_result *r, const char *session_id)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = begin(&buf, &len, "can-result");
+	FILE *f = mtb_lj_begin(&buf, &len, "can-result");
 	if (!f)
 		return NULL;
-	key_str(f, "session_id", session_id);
-	key_str(f, "state", r->state == MTB_CAN_DONE ? "done" : "aborted");
+	mtb_lj_str(f, "session_id", session_id);
+	mtb_lj_str(f, "state", r->state == MTB_CAN_DONE ? "done" : "aborted");
 	fprintf(f, ",\"runs\":%d", r->n_runs);
 	if (r->state == MTB_CAN_DONE) {
-		key_fix(f, "mean_v_ref_l", llround(r->series.mean_v_ref_ul), 6);
-		key_fix(f, "error_ml", r->series.error_ul, 3);
-		key_fix(f, "u_exp_ml", r->series.u_exp_ul_int, 3);
-		key_dbl(f, "s_ml", round(r->series.s_error_ul) / 1000);
-		key_fix(f, "mpe_ml", mtb_vessel_mpe_ul(v), 3);
-		key_str(f, "verdict", mtb_vessel_verdict_name(r->series.verdict));
+		mtb_lj_fix(f, "mean_v_ref_l", llround(r->series.mean_v_ref_ul), 6);
+		mtb_lj_fix(f, "error_ml", r->series.error_ul, 3);
+		mtb_lj_fix(f, "u_exp_ml", r->series.u_exp_ul_int, 3);
+		mtb_lj_dbl(f, "s_ml", round(r->series.s_error_ul) / 1000);
+		mtb_lj_fix(f, "mpe_ml", mtb_vessel_mpe_ul(v), 3);
+		mtb_lj_str(f, "verdict", mtb_vessel_verdict_name(r->series.verdict));
 	} else {
-		key_str(f, "failed_in", mtb_can_state_name(r->failed_in));
-		key_str(f, "reason", r->reason);
-		key_str(f, "verdict", "incomplete");
+		mtb_lj_str(f, "failed_in", mtb_can_state_name(r->failed_in));
+		mtb_lj_str(f, "reason", r->reason);
+		mtb_lj_str(f, "verdict", "incomplete");
 	}
-	key_dbl(f, "bench_time_s", round(r->bench_time_us / 1e5) / 10);
-	return end(f, &buf);
+	mtb_lj_dbl(f, "bench_time_s", round(r->bench_time_us / 1e5) / 10);
+	return mtb_lj_end(f, &buf);
 }

@@ -1,6 +1,7 @@
 /* The live view's events from the run's data (docs/live-view.md): JSON objects on one line,
  * and publishing a committed point from the records. */
 #include "bench/live.h"
+#include "bench/live_json.h"
 
 #include "bench/report.h"
 #include "calibration/meter_type.h"
@@ -12,82 +13,47 @@
 #include <stdlib.h>
 #include <string.h>
 
-static FILE *begin(char **buf, size_t *len, const char *type)
-{
-	FILE *f = open_memstream(buf, len);
-	if (f)
-		fprintf(f, "{\"type\":\"%s\"", type);
-	return f;
-}
-
-/* The buffer is known only once the stream is closed: hence its address. */
-static char *end(FILE *f, char **buf)
-{
-	if (!f)
-		return NULL;
-	fputc('}', f);
-	if (fclose(f) != 0) {
-		free(*buf);
-		return NULL;
-	}
-	return *buf;
-}
-
-static void key_str(FILE *f, const char *k, const char *v)
-{
-	fprintf(f, ",\"%s\":", k);
-	mtb_json_string(f, v ? v : "");
-}
-
-static void key_dbl(FILE *f, const char *k, double v)
-{
-	fprintf(f, ",\"%s\":", k);
-	mtb_json_double(f, v);
-}
-
 /* ppm as a percentage, exact: 12345 ppm -> 1.2345 */
 static void key_pct(FILE *f, const char *k, int64_t ppm)
 {
-	fprintf(f, ",\"%s\":", k);
-	mtb_json_fixed(f, ppm, 4);
+	mtb_lj_fix(f, k, ppm, 4);
 }
 
 /* microlitres as litres, exact */
 static void key_l(FILE *f, const char *k, int64_t ul)
 {
-	fprintf(f, ",\"%s\":", k);
-	mtb_json_fixed(f, ul, 6);
+	mtb_lj_fix(f, k, ul, 6);
 }
 
 char *mtb_live_json_session(const struct mtb_session_view *s)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = begin(&buf, &len, "session");
+	FILE *f = mtb_lj_begin(&buf, &len, "session");
 	if (!f)
 		return NULL;
-	key_str(f, "id", s->id);
-	key_str(f, "mode", s->mode);
-	key_str(f, "standard", s->standard);
-	key_str(f, "rule_set", s->rule_set);
-	key_str(f, "jurisdiction", s->jurisdiction);
-	key_str(f, "plan", s->plan_name);
-	key_str(f, "bench", s->bench_name);
-	key_str(f, "reading", s->reading);
-	key_str(f, "operator", s->operator_name);
+	mtb_lj_str(f, "id", s->id);
+	mtb_lj_str(f, "mode", s->mode);
+	mtb_lj_str(f, "standard", s->standard);
+	mtb_lj_str(f, "rule_set", s->rule_set);
+	mtb_lj_str(f, "jurisdiction", s->jurisdiction);
+	mtb_lj_str(f, "plan", s->plan_name);
+	mtb_lj_str(f, "bench", s->bench_name);
+	mtb_lj_str(f, "reading", s->reading);
+	mtb_lj_str(f, "operator", s->operator_name);
 	fprintf(f, ",\"started_unix_s\":%lld", (long long)s->started_unix_s);
 	fprintf(f, ",\"reference\":{\"name\":");
 	mtb_json_string(f, s->reference_name);
-	key_str(f, "serial", s->reference_serial);
-	key_str(f, "cert_number", s->cert_number);
-	key_str(f, "cert_valid_until", s->cert_valid_until);
+	mtb_lj_str(f, "serial", s->reference_serial);
+	mtb_lj_str(f, "cert_number", s->cert_number);
+	mtb_lj_str(f, "cert_valid_until", s->cert_valid_until);
 	fputc('}', f);
 	bool dispute = strcmp(s->mode, "dispute") == 0;
 	if (dispute) {
 		fprintf(f, ",\"dispute\":{\"customer\":");
 		mtb_json_string(f, s->customer);
-		key_str(f, "utility", s->utility);
-		key_str(f, "case_number", s->case_number);
+		mtb_lj_str(f, "utility", s->utility);
+		mtb_lj_str(f, "case_number", s->case_number);
 		fputc('}', f);
 	} else {
 		fprintf(f, ",\"dispute\":null");
@@ -96,115 +62,115 @@ char *mtb_live_json_session(const struct mtb_session_view *s)
 	for (int i = 0; i < s->n_meters; i++) {
 		const struct mtb_meter_view *m = &s->meters[i];
 		fprintf(f, "%s{\"position\":%d", i ? "," : "", m->position);
-		key_str(f, "serial", m->serial);
-		key_str(f, "type", m->type_name);
+		mtb_lj_str(f, "serial", m->serial);
+		mtb_lj_str(f, "type", m->type_name);
 		/* A dispute plan lists the disputed meter(s) only. */
 		fprintf(f, ",\"disputed\":%s}", dispute ? "true" : "false");
 	}
 	fputc(']', f);
-	return end(f, &buf);
+	return mtb_lj_end(f, &buf);
 }
 
 char *mtb_live_json_state(const struct mtb_run_progress *p)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = begin(&buf, &len, "state");
+	FILE *f = mtb_lj_begin(&buf, &len, "state");
 	if (!f)
 		return NULL;
-	key_str(f, "state", mtb_run_state_name(p->state));
+	mtb_lj_str(f, "state", mtb_run_state_name(p->state));
 	fprintf(f, ",\"point_index\":%d,\"n_points\":%d", p->point_index, p->n_points);
-	key_str(f, "point", p->point_name);
-	key_dbl(f, "target_lph", p->target_lph);
-	key_dbl(f, "target_volume_l", p->target_volume_l);
-	key_dbl(f, "bench_time_s", p->bench_time_s);
+	mtb_lj_str(f, "point", p->point_name);
+	mtb_lj_dbl(f, "target_lph", p->target_lph);
+	mtb_lj_dbl(f, "target_volume_l", p->target_volume_l);
+	mtb_lj_dbl(f, "bench_time_s", p->bench_time_s);
 	fprintf(f, ",\"meters_read\":%d,\"meters_total\":%d", p->meters_read, p->meters_total);
-	return end(f, &buf);
+	return mtb_lj_end(f, &buf);
 }
 
 char *mtb_live_json_flow(const struct mtb_run_progress *p)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = begin(&buf, &len, "flow");
+	FILE *f = mtb_lj_begin(&buf, &len, "flow");
 	if (!f)
 		return NULL;
-	key_dbl(f, "flow_lph", p->flow_lph);
-	key_dbl(f, "target_lph", p->target_lph);
-	key_dbl(f, "ref_volume_l", p->volume_l);
-	key_dbl(f, "target_volume_l", p->target_volume_l);
-	key_dbl(f, "bench_time_s", p->bench_time_s);
+	mtb_lj_dbl(f, "flow_lph", p->flow_lph);
+	mtb_lj_dbl(f, "target_lph", p->target_lph);
+	mtb_lj_dbl(f, "ref_volume_l", p->volume_l);
+	mtb_lj_dbl(f, "target_volume_l", p->target_volume_l);
+	mtb_lj_dbl(f, "bench_time_s", p->bench_time_s);
 	fprintf(f, ",\"point_index\":%d", p->point_index);
-	return end(f, &buf);
+	return mtb_lj_end(f, &buf);
 }
 
 char *mtb_live_json_reading(int point_index, const char *point_name, const struct mtb_reading_record *r)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = begin(&buf, &len, "reading");
+	FILE *f = mtb_lj_begin(&buf, &len, "reading");
 	if (!f)
 		return NULL;
 	fprintf(f, ",\"point_index\":%d", point_index);
-	key_str(f, "point", point_name);
+	mtb_lj_str(f, "point", point_name);
 	fprintf(f, ",\"position\":%d", r->position);
-	key_str(f, "phase", r->phase);
+	mtb_lj_str(f, "phase", r->phase);
 	fprintf(f, ",\"t_mono_us\":%lld", (long long)r->t_mono_us);
 	if (r->volume_ul >= 0) {
 		key_l(f, "volume_l", r->volume_ul);
-		key_dbl(f, "confidence", r->confidence);
+		mtb_lj_dbl(f, "confidence", r->confidence);
 	} else {
 		fprintf(f, ",\"volume_l\":null,\"confidence\":0.0");   /* the frame gave no reading */
 	}
 	if (r->image_sha256 && r->image_sha256[0])
-		key_str(f, "image_sha256", r->image_sha256);
-	return end(f, &buf);
+		mtb_lj_str(f, "image_sha256", r->image_sha256);
+	return mtb_lj_end(f, &buf);
 }
 
 char *mtb_live_json_point(int position, const struct mtb_point_view *p)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = begin(&buf, &len, "point");
+	FILE *f = mtb_lj_begin(&buf, &len, "point");
 	if (!f)
 		return NULL;
 	fprintf(f, ",\"position\":%d,\"point_index\":%d", position, p->point_index);
-	key_str(f, "name", p->name);
-	key_dbl(f, "flow_lph", p->flow_lph);
+	mtb_lj_str(f, "name", p->name);
+	mtb_lj_dbl(f, "flow_lph", p->flow_lph);
 	key_l(f, "actual_l", p->actual_ul);
 	key_l(f, "indicated_l", p->indicated_ul);
 	key_pct(f, "error_pct", p->error_ppm);
 	key_pct(f, "mpe_pct", p->mpe_ppm);
 	key_pct(f, "u_exp_pct", p->u_exp_ppm);
-	key_str(f, "zone", p->zone);
-	key_str(f, "verdict", p->verdict);
-	key_str(f, "start", p->start_method);
-	return end(f, &buf);
+	mtb_lj_str(f, "zone", p->zone);
+	mtb_lj_str(f, "verdict", p->verdict);
+	mtb_lj_str(f, "start", p->start_method);
+	return mtb_lj_end(f, &buf);
 }
 
 char *mtb_live_json_verdict(const struct mtb_session_view *s)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = begin(&buf, &len, "verdict");
+	FILE *f = mtb_lj_begin(&buf, &len, "verdict");
 	if (!f)
 		return NULL;
-	key_str(f, "session_id", s->id);
-	key_str(f, "status", s->status);
+	mtb_lj_str(f, "session_id", s->id);
+	mtb_lj_str(f, "status", s->status);
 	if (s->bench_time_s >= 0)
-		key_dbl(f, "bench_time_s", s->bench_time_s);
-	key_str(f, "cert_number", s->cert_number);
-	key_str(f, "reference", s->reference_name);
+		mtb_lj_dbl(f, "bench_time_s", s->bench_time_s);
+	mtb_lj_str(f, "cert_number", s->cert_number);
+	mtb_lj_str(f, "reference", s->reference_name);
 	fprintf(f, ",\"meters\":[");
 	for (int i = 0; i < s->n_meters; i++) {
 		const struct mtb_meter_view *m = &s->meters[i];
 		fprintf(f, "%s{\"position\":%d", i ? "," : "", m->position);
-		key_str(f, "serial", m->serial);
-		key_str(f, "verdict", mtb_report_meter_verdict(m, s->rule_set));
+		mtb_lj_str(f, "serial", m->serial);
+		mtb_lj_str(f, "verdict", mtb_report_meter_verdict(m, s->rule_set));
 		fputc('}', f);
 	}
 	fputc(']', f);
-	return end(f, &buf);
+	return mtb_lj_end(f, &buf);
 }
 
 /* The register's region in a frame of w x h pixels under the cameras' nominal framing (the face
