@@ -311,8 +311,9 @@ static void batch_matches_single(const char *sub, bool digit)
 
 TEST(Reader, BatchReadsAsSingleCrops)
 {
-	batch_matches_single("digits", true);
-	batch_matches_single("needles", false);
+	/* the helper's ASSERTs return from the helper only: stop here when one of them failed */
+	ASSERT_NO_FATAL_FAILURE(batch_matches_single("digits", true));
+	ASSERT_NO_FATAL_FAILURE(batch_matches_single("needles", false));
 }
 
 TEST(Reader, BatchChecksEveryCrop)
