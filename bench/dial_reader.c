@@ -44,6 +44,11 @@ static int read_needles(void *user, const struct mtb_image *const *crops, int n,
 	return mtb_vision_read_needles(user, crops, n, out);
 }
 
+static int check_needles(void *user, const struct mtb_image *const *crops, int n, struct mtb_reading *out)
+{
+	return mtb_vision_check_needles(user, crops, n, out);
+}
+
 int mtb_dial_reader_create(struct mtb_dial_reader **out, const struct mtb_bench_cfg *cfg, const int *positions, int n,
 			   const char *layout_name, struct mtb_bench_io_hal *io, const struct mtb_log *log,
 			   struct mtb_errbuf *eb)
@@ -122,7 +127,8 @@ int mtb_dial_reader_read(void *user, int position, struct mtb_dial_obs *out)
 		return rc;
 	}
 	out->t_us = mtb_bench_io_hal_sim_to_bench_us(r->io, img->t_mono_us);
-	struct mtb_register_readers rd = { read_digit, read_needle, r->vision, read_digits, read_needles };
+	struct mtb_register_readers rd = { read_digit, read_needle, r->vision, read_digits, read_needles,
+					   check_needles };
 	struct mtb_register_fuse_opts fo = MTB_REGISTER_FUSE_DEFAULTS;
 	struct mtb_register_result res;
 	rc = mtb_register_read_next(al, img, &rd, &fo, &res, NULL, &eb);

@@ -60,6 +60,7 @@ struct mtb_vision {
 	struct mtb_cvw_net *needle[MAX_NETS];
 	char model_dir[400];
 	double sure;               /* cascade: 0 = every view of every crop */
+	double check_sure;         /* the same for the pointers a register only checks */
 	float input[MAX_BATCH * MAX_VIEWS * 3 * MTB_READER_MAX_PIXELS];
 	float prob[MAX_BATCH * MAX_VIEWS * MTB_READER_CLASSES];
 	/* per view and network (view k of network j at k * n_nets + j), turned back */
@@ -189,6 +190,7 @@ int mtb_vision_create(struct mtb_vision **out, const char *model_dir, struct mtb
 		return mtb_errbuf_set(eb, MTB_ERR_NOMEM, "vision: out of memory");
 	snprintf(v->model_dir, sizeof v->model_dir, "%s", model_dir);
 	v->sure = MTB_VISION_CASCADE_SURE;
+	v->check_sure = MTB_VISION_CHECK_SURE;
 	static const char *const names[2][MAX_NETS] = { { "digit.onnx", "digit.2.onnx" },
 							  { "needle.onnx", "needle.2.onnx" } };
 	int rc = MTB_OK;
@@ -355,11 +357,12 @@ static void decide_views(struct mtb_vision *v, int i, int n, const struct mtb_re
 		}
 }
 
-/* Reads up to MAX_BATCH crops. Pass 1: the first view of every crop in one network pass (per
- * network); with a cascade (sure > 0), a crop whose first view is sure (view_sure, on the
- * networks' average) is decided on it. Pass 2: the other views of the remaining crops in one
- * network pass; each of those crops is then decided on all its views together exactly as a
- * crop read alone. */
+/* Reads up to MAX_BATCH crops. Without a cascade (sure 0), every view of every crop goes through
+ * each network in one pass. With one, pass 1: the first view of every crop in one network pass
+ * (per network); a crop whose first view is sure (view_sure, on the networks' average) is
+ * decided on it. Pass 2: the other views of the remaining crops in one network pass. Each crop
+ * not decided on its first view is decided on all its views together exactly as a crop read
+ * alone. */
 static int read_chunk(struct mtb_vision *v, struct mtb_cvw_net *const *nets, int w, int h,
 		      const struct mtb_reader_rules *rules, const struct view *views, int n_views, double sure,
 		      const struct mtb_image *const *crops, int n, struct mtb_reading *out)
@@ -370,7 +373,8 @@ static int read_chunk(struct mtb_vision *v, struct mtb_cvw_net *const *nets, int
 		n_nets++;
 	bool pending[MAX_BATCH];
 	int slot_of[MAX_BATCH * MAX_VIEWS], view_of[MAX_BATCH * MAX_VIEWS];
-	for (int pass = 0; pass < 2; pass++) {
+	int first = sure > 0.0 ? 1 : n_views;   /* views in the first pass */
+	for (int pass = 0; pass < (first < n_views ? 2 : 1); pass++) {
 		int m = 0;
 		for (int i = 0; i < n; i++) {
 			if (pass == 0) {
@@ -378,7 +382,7 @@ static int read_chunk(struct mtb_vision *v, struct mtb_cvw_net *const *nets, int
 			}
 			if (!pending[i])
 				continue;
-			int k0 = pass == 0 ? 0 : 1, k1 = pass == 0 ? 1 : n_views;
+			int k0 = pass == 0 ? 0 : first, k1 = pass == 0 ? first : n_views;
 			for (int k = k0; k < k1; k++) {
 				bool ok;
 				int rc = prepare_view(v, crops[i], &views[k], w, h, v->input + (size_t)m * plane, &out[i], &ok);
@@ -413,7 +417,7 @@ static int read_chunk(struct mtb_vision *v, struct mtb_cvw_net *const *nets, int
 				p[MTB_READER_TENTHS] = pk[MTB_READER_TENTHS];
 			}
 		}
-		if (pass == 0) {
+		if (pass == 0 && first == 1) {
 			for (int i = 0; i < n; i++) {
 				if (!pending[i])
 					continue;
@@ -502,8 +506,25 @@ int mtb_vision_read_needles(struct mtb_vision *v, const struct mtb_image *const 
 			  NEEDLE_VIEWS, N_NEEDLE_VIEWS, v ? v->sure : 0.0, crops, n, out);
 }
 
+int mtb_vision_check_needles(struct mtb_vision *v, const struct mtb_image *const *crops, int n, struct mtb_reading *out)
+{
+	return read_batch(v, v ? v->needle : NULL_NETS, "needle", MTB_NEEDLE_W, MTB_NEEDLE_H, &mtb_reader_needle_rules,
+			  NEEDLE_VIEWS, N_NEEDLE_VIEWS, v ? v->check_sure : 0.0, crops, n, out);
+}
+
+static double sure_or_off(double sure_confidence)
+{
+	return sure_confidence > 0.0 && sure_confidence <= 1.0 ? sure_confidence : 0.0;
+}
+
 void mtb_vision_set_cascade(struct mtb_vision *v, double sure_confidence)
 {
 	if (v)
-		v->sure = sure_confidence > 0.0 && sure_confidence <= 1.0 ? sure_confidence : 0.0;
+		v->sure = sure_or_off(sure_confidence);
+}
+
+void mtb_vision_set_check(struct mtb_vision *v, double sure_confidence)
+{
+	if (v)
+		v->check_sure = sure_or_off(sure_confidence);
 }

@@ -871,6 +871,15 @@ int mtb_register_read_next(struct mtb_register_aligner *a, const struct mtb_imag
 		bool roller = i < nr;
 		if (roller && rd->read_digits)
 			rc = i == 0 ? rd->read_digits(rd->user, crops, nr, el) : MTB_OK;
+		else if (!roller && rd->read_needles && rd->check_needles && n - nr > 1) {
+			/* the pointers above the finest element in one call, then the finest alone */
+			if (i == nr)
+				rc = rd->check_needles(rd->user, crops + nr, n - nr - 1, el + nr);
+			else if (i == n - 1)
+				rc = rd->read_needles(rd->user, crops + i, 1, el + i);
+			else
+				rc = MTB_OK;
+		}
 		else if (!roller && rd->read_needles)
 			rc = i == nr ? rd->read_needles(rd->user, crops + nr, n - nr, el + nr) : MTB_OK;
 		else

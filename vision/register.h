@@ -150,6 +150,11 @@ struct mtb_register_readers {
 	void *user;
 	int (*read_digits)(void *user, const struct mtb_image *const *crops, int n, struct mtb_reading *out);
 	int (*read_needles)(void *user, const struct mtb_image *const *crops, int n, struct mtb_reading *out);
+	/* Optional, with read_needles: reads the pointers the fusion only checks (every pointer but
+	 * the finest element: each has to show which digit it stands at, within the tolerance of
+	 * mtb_register_fuse, not a tenth), e.g. mtb_vision_check_needles. The finest pointer is then
+	 * read alone by read_needles. */
+	int (*check_needles)(void *user, const struct mtb_image *const *crops, int n, struct mtb_reading *out);
 };
 
 /* Align, crop, read every element, fuse. out->refused (with the reason) when any step declines;

@@ -57,6 +57,15 @@ int mtb_vision_read_needles(struct mtb_vision *v, const struct mtb_image *const 
 #define MTB_VISION_CASCADE_SURE 0.0
 void mtb_vision_set_cascade(struct mtb_vision *v, double sure_confidence);
 
+/* Pointers that a register only checks: every pointer but the finest element. The finest element
+ * gives the register's last tenth; a pointer above it only has to show which digit it stands at,
+ * and the fusion checks that against the element below (vision/register.h). Read as
+ * mtb_vision_read_needles, with a cascade of its own (mtb_vision_set_check, default
+ * MTB_VISION_CHECK_SURE): a crop whose first view is sure is decided on it alone. */
+int mtb_vision_check_needles(struct mtb_vision *v, const struct mtb_image *const *crops, int n, struct mtb_reading *out);
+#define MTB_VISION_CHECK_SURE 0.90
+void mtb_vision_set_check(struct mtb_vision *v, double sure_confidence);
+
 /* Reads the dimensions from the header of a JPEG, PNG or BMP file in memory, without decoding.
  * MTB_ERR_ARG ("cannot decode image: ...") for any other format, a corrupt header, or a size
  * of zero or above MTB_IMAGE_MAX_PIXELS. A pure function: every image passes here first. */

@@ -59,6 +59,11 @@ static int rd_needles(void *user, const struct mtb_image *const *crops, int n, s
 	return mtb_vision_read_needles(((struct readers_ctx *)user)->v, crops, n, out);
 }
 
+static int rd_check_needles(void *user, const struct mtb_image *const *crops, int n, struct mtb_reading *out)
+{
+	return mtb_vision_check_needles(((struct readers_ctx *)user)->v, crops, n, out);
+}
+
 static void print_elements(const struct mtb_layout *l, const struct mtb_register_result *r)
 {
 	for (int part = 0; part < 2; part++) {
@@ -131,7 +136,7 @@ int mtb_cmd_read_dial(int argc, char **argv)
 		free(files);
 		return mtb_cli_error(MTB_EXIT_FAIL, "%s: %s", CMD, eb.msg);
 	}
-	struct mtb_register_readers rd = { rd_digit, rd_needle, &ctx, rd_digits, rd_needles };
+	struct mtb_register_readers rd = { rd_digit, rd_needle, &ctx, rd_digits, rd_needles, rd_check_needles };
 	bool combine = mtb_cli_get(opts, "combine") != NULL;
 	struct mtb_register_result *frames = calloc((size_t)n_files, sizeof *frames);
 	if (!frames) {

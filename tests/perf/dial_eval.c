@@ -4,7 +4,7 @@
  * usage: dial_eval [--layout NAME] [--count N] [--seed S] [--nuisance X] [--frames K]
  *                  [--size WxH] [--models DIR] [--threads T] [--align-only 1]
  *                  [--truth-pointers 1] [--sequence L] [--shake PX] [--track 0] [--trace 1]
- *                  [--batch 0|1] [--cascade C] [--dump FILE] [--dump2 FILE --cascade2 C]
+ *                  [--batch 0|1] [--cascade C] [--check C] [--dump FILE] [--dump2 FILE --cascade2 C]
  *                  [--compare 1 [--dump-before FILE]]
  * Every dial shows a volume drawn from the seed: half uniform over the register's range, half
  * next to a roll-over of a random element (several digits turning at once, as 9999.99 ->
@@ -29,7 +29,8 @@
  * --batch 0 reads crop by crop (mtb_vision_read_digit / _needle, every view) instead of all
  * roller crops and all pointer crops at once (default 1); --cascade C sets the batch readers'
  * cascade (mtb_vision_set_cascade: 0 every view, else the confidence from which a first view
- * stands alone; default the library's).
+ * stands alone; default the library's); --check C the cascade of the pointers the fusion only
+ * checks, every pointer but the finest (mtb_vision_set_check; default the library's).
  * --dump FILE writes one line per frame: dial index, frame, true volume (uL), read volume (uL,
  * -1 when refused), then per element the true position, the reader's value, confidence,
  * refusal flag (0/1) and second-candidate mass: what the fusion rules can be studied on without running the networks.
@@ -140,6 +141,18 @@ static int rd_needles(void *u, const struct mtb_image *const *c, int n, struct m
 	return MTB_OK;
 }
 
+static int rd_check_needles(void *u, const struct mtb_image *const *c, int n, struct mtb_reading *o)
+{
+	struct ctx *x = u;
+	if (!x->truth_pos) {
+		double t0 = now_s();
+		int rc = mtb_vision_check_needles(x->v, c, n, o);
+		x->t_readers += now_s() - t0;
+		return rc;
+	}
+	return rd_needles(u, c, n, o);
+}
+
 struct job {
 	const struct mtb_layout *l;
 	struct mtb_image **img;
@@ -153,6 +166,7 @@ struct job {
 	int sequence;                       /* > 0: align each frame near the previous frame's pose */
 	int batch;                          /* readers over all crops of a kind at once */
 	double cascade;                     /* mtb_vision_set_cascade; < 0: the default */
+	double check;                       /* mtb_vision_set_check; < 0: the default */
 	const struct mtb_register_fuse_opts *fo;   /* NULL: the defaults */
 	double wall;
 	int rc;
@@ -170,8 +184,10 @@ static void *run_job(void *arg)
 	}
 	if (j->cascade >= 0)
 		mtb_vision_set_cascade(c.v, j->cascade);
+	if (j->check >= 0)
+		mtb_vision_set_check(c.v, j->check);
 	struct mtb_register_readers rd = { rd_digit, rd_needle, &c, j->batch ? rd_digits : NULL,
-					   j->batch ? rd_needles : NULL };
+					   j->batch ? rd_needles : NULL, j->batch ? rd_check_needles : NULL };
 	struct mtb_register_aligner *al = NULL;
 	if (j->sequence && (j->rc = mtb_register_aligner_create(j->l, &al, &eb)) != MTB_OK) {
 		fprintf(stderr, "dial_eval: %s\n", eb.msg);
@@ -384,6 +400,7 @@ int main(int argc, char **argv)
 	double cascade2 = 0;
 	int batch = 1;
 	double cascade = -1;
+	double check = -1;
 	double nuisance = 1.0, shake_px = 1.0;
 	uint64_t seed = 7000000;
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -428,6 +445,8 @@ int main(int argc, char **argv)
 			batch = atoi(v);
 		else if (!strcmp(k, "--cascade"))
 			cascade = atof(v);
+		else if (!strcmp(k, "--check"))
+			check = atof(v);
 		else if (!strcmp(k, "--size")) {
 			if (sscanf(v, "%dx%d", &w, &h) != 2)
 				return 2;
@@ -555,7 +574,7 @@ int main(int argc, char **argv)
 	if (!t_rest)
 		return 1;
 	struct job j = { &l, img, n, models, res, truth_pointers ? pos : NULL, t_read, t_rest, near, sequence && track, batch,
-			 cascade, NULL, 0, 0 };
+			 cascade, check, NULL, 0, 0 };
 	run_job(&j);
 	if (j.rc != MTB_OK)
 		return 1;
@@ -571,7 +590,7 @@ int main(int argc, char **argv)
 		if (!res2)
 			return 1;
 		struct job j2 = { &l, img, n, models, res2, truth_pointers ? pos : NULL, NULL, NULL, NULL,
-				  sequence && track, batch, cascade2, NULL, 0, 0 };
+				  sequence && track, batch, cascade2, check, NULL, 0, 0 };
 		run_job(&j2);
 		if (j2.rc != MTB_OK || dump_results(dump2, &l, res2, n, frames, truth, pos) != 0)
 			return 1;
@@ -606,7 +625,7 @@ int main(int argc, char **argv)
 		if (!rb)
 			return 1;
 		struct job jb = { &l, img, n, models, rb, truth_pointers ? pos : NULL, NULL, NULL, NULL,
-				  sequence && track, batch, 0.0, &before, 0, 0 };
+				  sequence && track, batch, 0.0, 0.0, &before, 0, 0 };
 		run_job(&jb);
 		if (jb.rc != MTB_OK)
 			return 1;
@@ -671,7 +690,7 @@ int main(int argc, char **argv)
 		double t0 = now_s();
 		for (int t = 0; t < threads; t++) {
 			jobs[t] = (struct job){ &l, img, n, models, NULL, truth_pointers ? pos : NULL, NULL, NULL, NULL,
-					   sequence && track, batch, cascade, NULL, 0, 0 };
+					   sequence && track, batch, cascade, check, NULL, 0, 0 };
 			pthread_create(&th[t], NULL, run_job, &jobs[t]);
 		}
 		for (int t = 0; t < threads; t++)

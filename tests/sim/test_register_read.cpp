@@ -21,6 +21,7 @@ struct double_reader {
 	double ncc[MTB_LAYOUT_MAX_ELEMENTS];
 	int refuse_element;       /* -1: none */
 	int batches, batch_crops; /* calls to the batch readers, crops they were handed */
+	int checked_from, checked; /* the checking reader: first element it was handed, how many */
 };
 
 double grey(const struct mtb_image *im, int x, int y)
@@ -89,6 +90,14 @@ int answer_all(void *user, const struct mtb_image *const *crops, int n, struct m
 	}
 	return MTB_OK;
 }
+/* The checking reader of the double: records which elements it was handed. */
+int check_all(void *user, const struct mtb_image *const *crops, int n, struct mtb_reading *out)
+{
+	auto *d = static_cast<double_reader *>(user);
+	d->checked_from = d->next;
+	d->checked += n;
+	return answer_all(user, crops, n, out);
+}
 } // namespace
 
 TEST(RegisterRead, CropsShowTheirElementsAndTheVolumeComesOut)
@@ -140,6 +149,20 @@ TEST(RegisterRead, CropsShowTheirElementsAndTheVolumeComesOut)
 		EXPECT_LE(std::llabs(r.volume_ul - v % l.range_ul), 5) << "seed " << s;
 		for (int i = 0; i < 12; i++)
 			EXPECT_EQ(d.ncc[i], ncc_single[i]) << "seed " << s << " element " << i;
+		/* With a checking reader: pointers 1-3 go to it in one call, the finest pointer alone
+		 * to the pointers' reader; the same crops and the same volume. */
+		struct mtb_register_readers rc = { answer, answer, &d, answer_all, answer_all, check_all };
+		d.next = d.batches = d.batch_crops = 0;
+		ASSERT_EQ(mtb_register_read(&l, img, &rc, nullptr, &r, &eb), MTB_OK) << eb.msg;
+		EXPECT_EQ(d.batches, 3);   /* rollers, pointers 1-3 (check_all), the finest pointer */
+		EXPECT_EQ(d.batch_crops, 12);
+		EXPECT_EQ(d.checked_from, 8);
+		EXPECT_EQ(d.checked, 3);
+		ASSERT_FALSE(r.refused) << r.reason;
+		EXPECT_LE(std::llabs(r.volume_ul - v % l.range_ul), 5) << "seed " << s;
+		for (int i = 0; i < 12; i++)
+			EXPECT_EQ(d.ncc[i], ncc_single[i]) << "seed " << s << " element " << i;
+		d.checked = 0;
 		mtb_image_destroy(img);
 	}
 	EXPECT_LE(low, total / 20) << low << " of " << total << " crops do not look like their element";
