@@ -229,18 +229,20 @@ void mtb_vision_destroy(struct mtb_vision *v)
 
 /* How a crop is looked at: a roller in its window as given (on the validation folders two more,
  * slightly tighter framings gained less than a second network, docs/model-card.md); a pointer
- * as given, half a turn round, and both of those mirrored left to right (a half turn moves the
- * pointer by exactly 5 divisions, a mirror image shows position t at 10 - t; neither needs any
- * interpolation, so each view is the same crop seen by the network in another orientation, and
- * averaging them cancels part of the network's orientation bias and noise; on the two validation
- * pointers this set did better than four quarter turns). All views of a crop run in one batch. */
+ * as given and mirrored left to right (a mirror image shows position t at 10 - t without any
+ * interpolation, so it is the same crop seen by the network turning the other way; averaging
+ * the two cancels part of the network's orientation-dependent error). Views turned half round
+ * were dropped: each alone reads worse than the crop as given (an upside-down picture, lit from
+ * below), and on both validation pointers the crop and its mirror image read
+ * better than those two with their half turns, for half the network work (docs/model-card.md).
+ * All views of a crop run in one batch. */
 struct view {
 	double inset_x, inset_y;   /* fraction of the width / height cut from each side */
 	int quarter_turns;         /* clockwise, after the mirror */
 	int mirror;                /* 1: mirrored left to right first */
 };
 static const struct view DIGIT_VIEWS[] = { { 0.0, 0.0, 0, 0 } };
-static const struct view NEEDLE_VIEWS[] = { { 0.0, 0.0, 0, 0 }, { 0.0, 0.0, 2, 0 }, { 0.0, 0.0, 0, 1 }, { 0.0, 0.0, 2, 1 } };
+static const struct view NEEDLE_VIEWS[] = { { 0.0, 0.0, 0, 0 }, { 0.0, 0.0, 0, 1 } };
 #define MAX_VIEW_SPREAD 0.5
 
 /* Resizes one framing of the crop to the network's w x h into v->pixels; *mean_out and
@@ -477,6 +479,15 @@ static struct mtb_cvw_net *const NULL_NETS[MAX_NETS];
 
 #define N_DIGIT_VIEWS ((int)(sizeof DIGIT_VIEWS / sizeof DIGIT_VIEWS[0]))
 #define N_NEEDLE_VIEWS ((int)(sizeof NEEDLE_VIEWS / sizeof NEEDLE_VIEWS[0]))
+
+int mtb_reader_needle_views(int *quarter_turns, int *mirror, int max)
+{
+	for (int k = 0; k < N_NEEDLE_VIEWS && k < max; k++) {
+		quarter_turns[k] = NEEDLE_VIEWS[k].quarter_turns;
+		mirror[k] = NEEDLE_VIEWS[k].mirror;
+	}
+	return N_NEEDLE_VIEWS;
+}
 
 int mtb_vision_read_digit(struct mtb_vision *v, const struct mtb_image *crop, struct mtb_reading *out)
 {

@@ -40,6 +40,11 @@ extern const struct mtb_reader_rules mtb_reader_needle_rules;
 /* Decides on p[MTB_READER_CLASSES] (non-negative, summing to about 1). Always fills out. */
 void mtb_reader_decide(const float *p, const struct mtb_reader_rules *rules, struct mtb_reading *out);
 
+/* The views in which the pointer reader looks at a crop, in the order it reads them: view k is
+ * the crop mirrored left to right if mirror[k], then turned quarter_turns[k] quarters clockwise.
+ * Writes at most max of them; returns their number. */
+int mtb_reader_needle_views(int *quarter_turns, int *mirror, int max);
+
 /* Circular distance between two positions on the circle of 10, in [0, 5]. */
 double mtb_reader_circ_dist(double a, double b);
 

@@ -263,6 +263,50 @@ TEST(Reader, ReadsHeldOutNeedles)
 	EXPECT_LE(s.wrong_digit, s.read * 2 / 100) << "confident readings off by a digit or more";
 }
 
+// A pointer crop is read as given and mirrored left to right, and in no other view: not turned
+// half round (the half-turned views each read worse than the crop as given on the validation
+// pointers, and the pair without them read better, docs/model-card.md).
+TEST(Reader, NeedleViewsAreTheCropAndItsMirrorImage)
+{
+	int turns[8], mirror[8];
+	ASSERT_EQ(mtb_reader_needle_views(turns, mirror, 8), 2);
+	EXPECT_EQ(turns[0], 0);
+	EXPECT_EQ(mirror[0], 0);
+	EXPECT_EQ(turns[1], 0);
+	EXPECT_EQ(mirror[1], 1);
+}
+
+// What those views give: a crop and its mirror image are the same two views, so the mirror image
+// of a pointer at t is read at exactly 10 - t, with the same confidence (the mirrored view's
+// probabilities are turned back correctly), on every held-out crop.
+TEST(Reader, MirroredNeedleReadsMirrored)
+{
+	Vision vis;
+	ASSERT_NE(vis.v, nullptr);
+	std::string dir = std::string(MTB_SOURCE_DIR) + "/tests/data/needles";
+	int n = 0;
+	for (const std::string &name : files_in(dir)) {
+		Img img, mir;
+		mtb_errbuf eb{};
+		ASSERT_EQ(mtb_image_load((dir + "/" + name).c_str(), &img.p, &eb), MTB_OK) << eb.msg;
+		const mtb_image *a = img.p;
+		ASSERT_EQ(mtb_image_create(&mir.p, a->width, a->height, a->channels), MTB_OK);
+		for (int y = 0; y < a->height; y++)
+			for (int x = 0; x < a->width; x++)
+				std::memcpy(mtb_image_row(mir.p, y) + (size_t)(a->width - 1 - x) * (size_t)a->channels,
+					    mtb_image_row(a, y) + (size_t)x * (size_t)a->channels, (size_t)a->channels);
+		mtb_reading r{}, m{};
+		ASSERT_EQ(mtb_vision_read_needle(vis.v, img.p, &r), MTB_OK);
+		ASSERT_EQ(mtb_vision_read_needle(vis.v, mir.p, &m), MTB_OK);
+		EXPECT_EQ(m.refused, r.refused) << name;
+		long t = std::lround(r.value * 10.0), tm = std::lround(m.value * 10.0);
+		EXPECT_EQ(tm, (100 - t) % 100) << name << ": " << r.value << " mirrored read " << m.value;
+		EXPECT_NEAR(m.confidence, r.confidence, 1e-4) << name;
+		n++;
+	}
+	EXPECT_GE(n, 80);
+}
+
 // The batch readers (a register's crops at once) with the cascade off give, crop for crop,
 // exactly what the single-crop readers give; with the cascade on, a crop read on its first view
 // alone lands on the same tenth as all its views read together, or within one tenth of it, and
