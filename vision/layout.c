@@ -13,7 +13,7 @@
 /* The YAML as libcyaml fills it; numbers are strings converted strictly (mtb_yaml_number). */
 struct element_yaml {
 	char *x, *y, *w, *h;       /* rollers */
-	char *cx, *cy, *r;         /* pointers */
+	char *cx, *cy, *r, *rim;   /* pointers */
 	char *weight_l;
 	char *colour;
 };
@@ -39,7 +39,7 @@ static const cyaml_schema_field_t ROLLER_FIELDS[] = {
 	CYAML_FIELD_END
 };
 static const cyaml_schema_field_t POINTER_FIELDS[] = {
-	ESTR("cx", cx, 0), ESTR("cy", cy, 0), ESTR("r", r, 0),
+	ESTR("cx", cx, 0), ESTR("cy", cy, 0), ESTR("r", r, 0), ESTR("rim", rim, CYAML_FLAG_OPTIONAL),
 	ESTR("weight_l", weight_l, 0), ESTR("colour", colour, CYAML_FLAG_OPTIONAL),
 	CYAML_FIELD_END
 };
@@ -171,6 +171,8 @@ static int validate(const struct layout_yaml *y, const char *data, const char *o
 		PCOORD(cx, 0, s);
 		PCOORD(cy, 0, s);
 		PCOORD(r, 0.002 * s, 0.5 * s);
+		if (e->rim)
+			PCOORD(rim, 0.6, 1.3);
 #undef PCOORD
 		if (p->cx - p->r < 0 || p->cy - p->r < 0 || p->cx + p->r > s || p->cy + p->r > s) {
 			snprintf(field, sizeof field, "pointers[%u]", i);

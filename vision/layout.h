@@ -43,6 +43,7 @@ struct mtb_layout_roller {
 
 struct mtb_layout_pointer {
 	double cx, cy, r;              /* the sub-dial: centre and radius of its scale, face units */
+	double rim;                    /* a circle drawn round the scale, radius in units of r; 0: none */
 	int64_t weight_ul;             /* volume of one of its ten divisions */
 	enum mtb_layout_colour colour;
 };

@@ -480,6 +480,12 @@ static double correlation(const float *a, const float *b, int n)
 	return va > 0 && vb > 0 ? (sab - sa * sb / n) / sqrt(va * vb) : 0;
 }
 
+/* A pointer crop's wide field and its grey plane, for finding the hub (hub_find). */
+struct hub_scratch {
+	struct mtb_image *wide;
+	float *grey;
+};
+
 struct mtb_register_aligner {
 	struct mtb_layout layout;
 	struct model m;
@@ -495,6 +501,7 @@ struct mtb_register_aligner {
 	float last_profile[MAX_PTS];
 	/* The element crops of mtb_register_read_next, kept between frames. */
 	struct mtb_image *crop[MTB_LAYOUT_MAX_ELEMENTS];
+	struct hub_scratch hub;
 };
 
 void mtb_register_aligner_forget(struct mtb_register_aligner *a)
@@ -531,6 +538,8 @@ void mtb_register_aligner_destroy(struct mtb_register_aligner *a)
 	mtb_cvw_planes_destroy(a->cv);
 	for (int i = 0; i < MTB_LAYOUT_MAX_ELEMENTS; i++)
 		mtb_image_destroy(a->crop[i]);
+	mtb_image_destroy(a->hub.wide);
+	free(a->hub.grey);
 	free(a->buf);
 	free(a);
 }
@@ -783,12 +792,19 @@ static void crop_size(const struct mtb_layout *l, int i, int *w, int *h)
 	}
 }
 
-/* Cuts element i's crop through pose into dst (3 channels, its own size). */
-static int crop_into(const struct mtb_layout *l, const struct mtb_image *img, const struct mtb_register_pose *pose,
-		     int i, struct mtb_image *dst, struct mtb_errbuf *eb)
+/* Cuts element i's crop through pose into dst (3 channels, its own size), with its field moved
+ * by (dx, dy) crop pixels and widened about its centre by `field` (1: the crop itself; the
+ * scale in pixels per face unit follows dst's size). */
+static int crop_warp(const struct mtb_layout *l, const struct mtb_image *img, const struct mtb_register_pose *pose,
+		     int i, double dx, double dy, double field, struct mtb_image *dst, struct mtb_errbuf *eb)
 {
 	double rx, ry, rw, rh;
 	mtb_layout_crop_rect(l, i, &rx, &ry, &rw, &rh);
+	double cx = rx + rw / 2 + dx * rw / dst->width, cy = ry + rh / 2 + dy * rh / dst->height;
+	rw *= field;
+	rh *= field;
+	rx = cx - rw / 2;
+	ry = cy - rh / 2;
 	int w = dst->width, h = dst->height;
 	/* Crop pixel (x, y), centre at (x + 0.5, y + 0.5) of the crop, is face point
 	 * (rx + (x + 0.5) rw / w, ry + (y + 0.5) rh / h); the pose takes it to image coordinates whose
@@ -810,6 +826,122 @@ static int crop_into(const struct mtb_layout *l, const struct mtb_image *img, co
 	return mtb_cvw_warp_bgr(img, M, w, h, dst->data, dst->stride, eb);
 }
 
+static int crop_into(const struct mtb_layout *l, const struct mtb_image *img, const struct mtb_register_pose *pose,
+		     int i, struct mtb_image *dst, struct mtb_errbuf *eb)
+{
+	return crop_warp(l, img, pose, i, 0.0, 0.0, 1.0, dst, eb);
+}
+
+/* Pointer crops re-centred on their sub-dial's rim.
+ *
+ * The pointer reader was trained on crops centred on the hub. Through a pose a few pixels off
+ * (the aligner's crops lie up to about a tenth of a crop side from where the face puts them) a
+ * pointer is read less precisely and, past about a tenth, now and then half a turn off: the
+ * tail taken for the tip. The rim that the layout gives for the sub-dial (a circle drawn round
+ * the scale, `rim` x its radius) says where the hub is: the centre, within HUB_SEARCH crop
+ * sides of the crop's own, about which the grey-level gradient across that circle is strongest.
+ * It is searched on a field HUB_FIELD times the crop's, at the crop's scale, so that the whole
+ * circle stays in view, on a 2-pixel grid and then to the pixel; a centre is taken only when
+ * its circle stands out (HUB_MIN_CONTRAST x the mean over the grid), else the crop stays as
+ * cut. Measured on rendered dials in docs/vision-register.md. */
+#define HUB_ANGLES 64
+#define HUB_SEARCH 0.16
+#define HUB_FIELD 1.5
+#define HUB_MIN_CONTRAST 1.5
+
+/* Mean absolute radial gradient of grey plane g (w x h) on the circle (cx, cy, rad); 0 when
+ * less than 5/8 of it lies inside. */
+static double hub_circle_score(const float *g, int w, int h, double cx, double cy, double rad)
+{
+	double s = 0;
+	int n = 0;
+	for (int k = 0; k < HUB_ANGLES; k++) {
+		double a = k * (2 * PI / HUB_ANGLES), c = cos(a), sn = sin(a);
+		int x = (int)lround(cx + rad * c), y = (int)lround(cy + rad * sn);
+		if (x < 1 || y < 1 || x > w - 2 || y > h - 2)
+			continue;
+		const float *p = g + (size_t)y * w + x;
+		double gx = p[1] - p[-1], gy = p[w] - p[-w];
+		s += fabs(gx * c + gy * sn);
+		n++;
+	}
+	return n >= HUB_ANGLES * 5 / 8 ? s / n : 0.0;
+}
+
+/* The rim's centre in the wide field, in pixels from the field's centre; false when no circle
+ * of radius rad stands out. */
+static bool hub_find(const struct mtb_image *wide, float *g, double rad, int reach, int *dx, int *dy)
+{
+	int w = wide->width, h = wide->height;
+	for (int y = 0; y < h; y++) {
+		const uint8_t *row = mtb_image_row(wide, y);
+		for (int x = 0; x < w; x++)
+			g[y * w + x] = 0.114f * row[3 * x] + 0.587f * row[3 * x + 1] + 0.299f * row[3 * x + 2];
+	}
+	double c0x = (w - 1) / 2.0, c0y = (h - 1) / 2.0;
+	double best = -1, sum = 0;
+	int bx = 0, by = 0, n = 0;
+	for (int oy = -reach; oy <= reach; oy += 2)
+		for (int ox = -reach; ox <= reach; ox += 2) {
+			double sc = hub_circle_score(g, w, h, c0x + ox, c0y + oy, rad);
+			sum += sc;
+			n++;
+			if (sc > best) {
+				best = sc;
+				bx = ox;
+				by = oy;
+			}
+		}
+	double mean = sum / n;
+	int gx = bx, gy = by;
+	for (int oy = gy - 1; oy <= gy + 1; oy++)
+		for (int ox = gx - 1; ox <= gx + 1; ox++) {
+			double sc = hub_circle_score(g, w, h, c0x + ox, c0y + oy, rad);
+			if (sc > best) {
+				best = sc;
+				bx = ox;
+				by = oy;
+			}
+		}
+	if (!(best > HUB_MIN_CONTRAST * mean))
+		return false;
+	*dx = bx;
+	*dy = by;
+	return true;
+}
+
+/* Re-cuts pointer crop i, already cut into crop, about its hub when its sub-dial has a rim and
+ * the rim is found; *dx, *dy get how far it moved, in crop pixels. */
+static int hub_recut(struct hub_scratch *hs, const struct mtb_layout *l, const struct mtb_image *img,
+		     const struct mtb_register_pose *pose, int i, struct mtb_image *crop, int *dx, int *dy,
+		     struct mtb_errbuf *eb)
+{
+	*dx = *dy = 0;
+	const struct mtb_layout_pointer *p = &l->pointers[i - l->n_rollers];
+	if (!(p->rim > 0))
+		return MTB_OK;
+	int ww = (int)lround(HUB_FIELD * crop->width), wh = (int)lround(HUB_FIELD * crop->height);
+	if (hs->wide && (hs->wide->width != ww || hs->wide->height != wh)) {
+		mtb_image_destroy(hs->wide);
+		hs->wide = NULL;
+	}
+	if (!hs->wide) {
+		free(hs->grey);
+		hs->grey = malloc(sizeof(float) * (size_t)ww * (size_t)wh);
+		if (!hs->grey || mtb_image_create(&hs->wide, ww, wh, 3) != MTB_OK)
+			return mtb_errbuf_set(eb, MTB_ERR_NOMEM, "crop: out of memory");
+	}
+	int rc = crop_warp(l, img, pose, i, 0.0, 0.0, (double)ww / crop->width, hs->wide, eb);
+	if (rc != MTB_OK)
+		return rc;
+	double rx, ry, rw, rh;
+	mtb_layout_crop_rect(l, i, &rx, &ry, &rw, &rh);
+	int reach = (int)lround(HUB_SEARCH * crop->width);
+	if (!hub_find(hs->wide, hs->grey, p->rim * p->r * crop->width / rw, reach, dx, dy) || (*dx == 0 && *dy == 0))
+		return MTB_OK;
+	return crop_warp(l, img, pose, i, *dx, *dy, 1.0, crop, eb);
+}
+
 int mtb_register_crop(const struct mtb_layout *l, const struct mtb_image *img, const struct mtb_register_pose *pose,
 		      int i, int w, int h, struct mtb_image **out, struct mtb_errbuf *eb)
 {
@@ -826,6 +958,29 @@ int mtb_register_crop(const struct mtb_layout *l, const struct mtb_image *img, c
 		mtb_image_destroy(*out);
 		*out = NULL;
 	}
+	return rc;
+}
+
+int mtb_register_crop_centred(const struct mtb_layout *l, const struct mtb_image *img,
+			      const struct mtb_register_pose *pose, int i, int w, int h, struct mtb_image **out,
+			      int *dx_px, int *dy_px, struct mtb_errbuf *eb)
+{
+	int dx = 0, dy = 0;
+	int rc = mtb_register_crop(l, img, pose, i, w, h, out, eb);
+	if (rc == MTB_OK && i >= l->n_rollers) {
+		struct hub_scratch hs = { NULL, NULL };
+		rc = hub_recut(&hs, l, img, pose, i, *out, &dx, &dy, eb);
+		mtb_image_destroy(hs.wide);
+		free(hs.grey);
+		if (rc != MTB_OK) {
+			mtb_image_destroy(*out);
+			*out = NULL;
+		}
+	}
+	if (dx_px)
+		*dx_px = dx;
+	if (dy_px)
+		*dy_px = dy;
 	return rc;
 }
 
@@ -861,6 +1016,9 @@ int mtb_register_read_next(struct mtb_register_aligner *a, const struct mtb_imag
 				return mtb_errbuf_set(eb, rc, "crop: out of memory");
 		}
 		if ((rc = crop_into(l, img, &pose, i, a->crop[i], eb)) != MTB_OK)
+			return rc;
+		int dx, dy;
+		if (i >= l->n_rollers && (rc = hub_recut(&a->hub, l, img, &pose, i, a->crop[i], &dx, &dy, eb)) != MTB_OK)
 			return rc;
 	}
 	struct mtb_reading el[MTB_LAYOUT_MAX_ELEMENTS];

@@ -5,7 +5,9 @@
  *      perspective) as a homography from face units (vision/layout.h) to pixels;
  *      mtb_register_align_next does the same for a camera's next frame, searching near the
  *      previous frame's pose first.
- *   2. mtb_register_crop: cuts one element's crop (mtb_layout_crop_rect) through that homography.
+ *   2. mtb_register_crop: cuts one element's crop (mtb_layout_crop_rect) through that homography;
+ *      a pointer's crop is then re-centred on its hub by the sub-dial's rim when the layout gives
+ *      one (mtb_register_crop_centred).
  *   3. the element readers (mtb_vision_read_digit / mtb_vision_read_needle, or any other through
  *      struct mtb_register_readers) give each element a position on [0, 10) and a confidence.
  *   4. mtb_register_fuse: the positions become one volume in integer microlitres. Digits are
@@ -139,6 +141,15 @@ void mtb_register_aligner_forget(struct mtb_register_aligner *a);
  * w x h pixels (0, 0: the renderer's defaults, roller 60 high, pointer 64 x 64). */
 int mtb_register_crop(const struct mtb_layout *l, const struct mtb_image *img, const struct mtb_register_pose *pose,
 		      int i, int w, int h, struct mtb_image **out, struct mtb_errbuf *eb);
+
+/* mtb_register_crop, and for a pointer whose sub-dial has a rim (struct mtb_layout_pointer.rim)
+ * the crop re-centred on the hub, as mtb_register_read_next cuts it: the centre, within 0.16
+ * crop sides of the crop's own, about which the grey-level gradient across the rim's circle is
+ * strongest, when that circle stands out (1.5 x the mean over the searched centres); else the crop
+ * as cut. *dx_px, *dy_px (may be NULL) get how far the crop was moved, in crop pixels. */
+int mtb_register_crop_centred(const struct mtb_layout *l, const struct mtb_image *img,
+			      const struct mtb_register_pose *pose, int i, int w, int h, struct mtb_image **out,
+			      int *dx_px, int *dy_px, struct mtb_errbuf *eb);
 
 /* The element readers, so the register can run on any of them (the CNN, a classical reader, a
  * test double). Each returns MTB_OK with out->refused set when it declines. A register is read

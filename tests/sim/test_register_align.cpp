@@ -246,3 +246,68 @@ TEST(RegisterCrop, SamplesThePoseItIsGiven)
 		mtb_image_destroy(img);
 	}
 }
+
+/* A pointer crop cut through a pose a few pixels off is moved back onto the hub by the sub-dial's
+ * rim: the move undoes the offset to within a pixel. Without a rim in the layout, or on an image
+ * with no rim in it, the crop stays as cut. */
+TEST(RegisterCrop, PointerCropsAreRecentredOnTheRim)
+{
+	layout_fixture f;
+	struct mtb_layout &l = f.l;
+	static const int offsets[][2] = { { 5, 0 }, { 0, -5 }, { -4, 4 }, { 6, 3 }, { -2, -6 }, { 0, 0 } };
+	int tried = 0, undone = 0;
+	for (int s = 0; s < 6; s++) {
+		struct mtb_dial_render_opts o = { 480, 480, s % MTB_DIAL_STYLE_COUNT, 4100u + s, 0.6 };
+		struct mtb_image *img;
+		struct mtb_dial_truth t;
+		struct mtb_errbuf eb = {};
+		ASSERT_EQ(mtb_dial_render(&l, 98765432109LL * (s + 1), &o, &img, &t, &eb), MTB_OK) << eb.msg;
+		for (int i = l.n_rollers; i < mtb_layout_elements(&l); i++) {
+			double rx, ry, rw, rh;
+			mtb_layout_crop_rect(&l, i, &rx, &ry, &rw, &rh);
+			for (const auto &off : offsets) {
+				/* the truth with the face moved by off crop pixels (64 x 64 crops) */
+				double tx = off[0] * rw / 64, ty = off[1] * rh / 64;
+				const double *h = t.face_to_px;
+				struct mtb_register_pose pose = { { h[0], h[1], h[0] * tx + h[1] * ty + h[2], h[3], h[4],
+								   h[3] * tx + h[4] * ty + h[5], h[6], h[7],
+								   h[6] * tx + h[7] * ty + h[8] },
+								 3.0, false };
+				struct mtb_image *crop;
+				int dx = 99, dy = 99;
+				ASSERT_EQ(mtb_register_crop_centred(&l, img, &pose, i, 0, 0, &crop, &dx, &dy, &eb), MTB_OK)
+					<< eb.msg;
+				ASSERT_EQ(crop->width, 64);
+				mtb_image_destroy(crop);
+				tried++;
+				if (std::abs(dx + off[0]) <= 1 && std::abs(dy + off[1]) <= 1)
+					undone++;
+				else
+					std::printf("seed %d pointer %d offset (%d, %d): moved (%d, %d)\n", s, i - l.n_rollers + 1,
+						    off[0], off[1], dx, dy);
+			}
+		}
+		/* no rim in the layout: as cut */
+		struct mtb_layout bare = l;
+		for (int k = 0; k < bare.n_pointers; k++)
+			bare.pointers[k].rim = 0;
+		struct mtb_register_pose off = { { t.face_to_px[0], t.face_to_px[1], t.face_to_px[2] + 5, t.face_to_px[3],
+						   t.face_to_px[4], t.face_to_px[5], t.face_to_px[6], t.face_to_px[7],
+						   t.face_to_px[8] },
+						 3.0, false };
+		struct mtb_image *crop;
+		int dx = 99, dy = 99;
+		ASSERT_EQ(mtb_register_crop_centred(&bare, img, &off, l.n_rollers, 0, 0, &crop, &dx, &dy, &eb), MTB_OK);
+		EXPECT_EQ(dx, 0);
+		EXPECT_EQ(dy, 0);
+		mtb_image_destroy(crop);
+		/* an image with no rim in it: as cut */
+		memset(img->data, 128, img->stride * (size_t)img->height);
+		ASSERT_EQ(mtb_register_crop_centred(&l, img, &off, l.n_rollers, 0, 0, &crop, &dx, &dy, &eb), MTB_OK);
+		EXPECT_EQ(dx, 0);
+		EXPECT_EQ(dy, 0);
+		mtb_image_destroy(crop);
+		mtb_image_destroy(img);
+	}
+	EXPECT_GE(undone, tried * 95 / 100) << undone << " of " << tried;
+}
