@@ -480,11 +480,19 @@ static double correlation(const float *a, const float *b, int n)
 	return va > 0 && vb > 0 ? (sab - sa * sb / n) / sqrt(va * vb) : 0;
 }
 
-/* A pointer crop's wide field and its grey plane, for finding the hub (hub_find). */
+/* The pointer crops' wide fields and a grey plane, for finding the hubs (hub_find). */
 struct hub_scratch {
-	struct mtb_image *wide;
+	struct mtb_image *wide[MTB_LAYOUT_MAX_POINTERS];
 	float *grey;
+	size_t grey_cap;
 };
+
+static void hub_scratch_free(struct hub_scratch *hs)
+{
+	for (int k = 0; k < MTB_LAYOUT_MAX_POINTERS; k++)
+		mtb_image_destroy(hs->wide[k]);
+	free(hs->grey);
+}
 
 struct mtb_register_aligner {
 	struct mtb_layout layout;
@@ -538,8 +546,7 @@ void mtb_register_aligner_destroy(struct mtb_register_aligner *a)
 	mtb_cvw_planes_destroy(a->cv);
 	for (int i = 0; i < MTB_LAYOUT_MAX_ELEMENTS; i++)
 		mtb_image_destroy(a->crop[i]);
-	mtb_image_destroy(a->hub.wide);
-	free(a->hub.grey);
+	hub_scratch_free(&a->hub);
 	free(a->buf);
 	free(a);
 }
@@ -848,21 +855,40 @@ static int crop_into(const struct mtb_layout *l, const struct mtb_image *img, co
 #define HUB_SEARCH 0.16
 #define HUB_FIELD 1.5
 #define HUB_MIN_CONTRAST 1.5
+#define HUB_AGREE 0.07
 
-/* Mean absolute radial gradient of grey plane g (w x h) on the circle (cx, cy, rad); 0 when
+/* The circle of radius rad about the field's centre, sampled at HUB_ANGLES points: each point's
+ * pixel (rounded) and the radial direction there. Every candidate centre is a whole number of
+ * pixels from the field's centre, so it samples the same pixels moved by that many. */
+struct hub_circle {
+	int x[HUB_ANGLES], y[HUB_ANGLES];
+	double c[HUB_ANGLES], s[HUB_ANGLES];
+};
+
+static void hub_circle_make(struct hub_circle *hc, int w, int h, double rad)
+{
+	double c0x = (w - 1) / 2.0, c0y = (h - 1) / 2.0;
+	for (int k = 0; k < HUB_ANGLES; k++) {
+		hc->c[k] = cos(k * (2 * PI / HUB_ANGLES));
+		hc->s[k] = sin(k * (2 * PI / HUB_ANGLES));
+		hc->x[k] = (int)lround(c0x + rad * hc->c[k]);
+		hc->y[k] = (int)lround(c0y + rad * hc->s[k]);
+	}
+}
+
+/* Mean absolute radial gradient of grey plane g (w x h) on the circle moved by (ox, oy); 0 when
  * less than 5/8 of it lies inside. */
-static double hub_circle_score(const float *g, int w, int h, double cx, double cy, double rad)
+static double hub_circle_score(const float *g, int w, int h, const struct hub_circle *hc, int ox, int oy)
 {
 	double s = 0;
 	int n = 0;
 	for (int k = 0; k < HUB_ANGLES; k++) {
-		double a = k * (2 * PI / HUB_ANGLES), c = cos(a), sn = sin(a);
-		int x = (int)lround(cx + rad * c), y = (int)lround(cy + rad * sn);
+		int x = hc->x[k] + ox, y = hc->y[k] + oy;
 		if (x < 1 || y < 1 || x > w - 2 || y > h - 2)
 			continue;
 		const float *p = g + (size_t)y * w + x;
 		double gx = p[1] - p[-1], gy = p[w] - p[-w];
-		s += fabs(gx * c + gy * sn);
+		s += fabs(gx * hc->c[k] + gy * hc->s[k]);
 		n++;
 	}
 	return n >= HUB_ANGLES * 5 / 8 ? s / n : 0.0;
@@ -878,12 +904,13 @@ static bool hub_find(const struct mtb_image *wide, float *g, double rad, int rea
 		for (int x = 0; x < w; x++)
 			g[y * w + x] = 0.114f * row[3 * x] + 0.587f * row[3 * x + 1] + 0.299f * row[3 * x + 2];
 	}
-	double c0x = (w - 1) / 2.0, c0y = (h - 1) / 2.0;
+	struct hub_circle hc;
+	hub_circle_make(&hc, w, h, rad);
 	double best = -1, sum = 0;
 	int bx = 0, by = 0, n = 0;
 	for (int oy = -reach; oy <= reach; oy += 2)
 		for (int ox = -reach; ox <= reach; ox += 2) {
-			double sc = hub_circle_score(g, w, h, c0x + ox, c0y + oy, rad);
+			double sc = hub_circle_score(g, w, h, &hc, ox, oy);
 			sum += sc;
 			n++;
 			if (sc > best) {
@@ -896,7 +923,7 @@ static bool hub_find(const struct mtb_image *wide, float *g, double rad, int rea
 	int gx = bx, gy = by;
 	for (int oy = gy - 1; oy <= gy + 1; oy++)
 		for (int ox = gx - 1; ox <= gx + 1; ox++) {
-			double sc = hub_circle_score(g, w, h, c0x + ox, c0y + oy, rad);
+			double sc = hub_circle_score(g, w, h, &hc, ox, oy);
 			if (sc > best) {
 				best = sc;
 				bx = ox;
@@ -910,36 +937,110 @@ static bool hub_find(const struct mtb_image *wide, float *g, double rad, int rea
 	return true;
 }
 
-/* Re-cuts pointer crop i, already cut into crop, about its hub when its sub-dial has a rim and
- * the rim is found; *dx, *dy get how far it moved, in crop pixels. */
-static int hub_recut(struct hub_scratch *hs, const struct mtb_layout *l, const struct mtb_image *img,
-		     const struct mtb_register_pose *pose, int i, struct mtb_image *crop, int *dx, int *dy,
-		     struct mtb_errbuf *eb)
+/* Cuts every pointer's crop into crops[k] (pointer k, its own size): about its hub when its
+ * sub-dial has a rim, else as crop_into; moves[k] gets how far from the pose's crop it was moved,
+ * in crop pixels. A pose error moves the sub-dials nearly alike (a shift, a little turn or
+ * scale), so with three or more hubs found the moves must agree. The largest group of moves
+ * within HUB_AGREE crop sides of one of them (two at least; on a tie the one of the smaller move)
+ * sets the consensus, their mean: a move outside it (a circle found that is not the rim: glare,
+ * blur, a neighbour's rim) and a pointer whose rim was not found move by the consensus instead;
+ * with no two moves agreeing no crop moves. With fewer hubs found each crop moves by its own. Each wide field is cut at its crop's pixel scale with a whole number of
+ * pixels on each side, so the crop is a window of it: no second warp. */
+static int hub_cut_all(struct hub_scratch *hs, const struct mtb_layout *l, const struct mtb_image *img,
+		       const struct mtb_register_pose *pose, struct mtb_image *const *crops, int (*moves)[2],
+		       struct mtb_errbuf *eb)
 {
-	*dx = *dy = 0;
-	const struct mtb_layout_pointer *p = &l->pointers[i - l->n_rollers];
-	if (!(p->rim > 0))
-		return MTB_OK;
-	int ww = (int)lround(HUB_FIELD * crop->width), wh = (int)lround(HUB_FIELD * crop->height);
-	if (hs->wide && (hs->wide->width != ww || hs->wide->height != wh)) {
-		mtb_image_destroy(hs->wide);
-		hs->wide = NULL;
-	}
-	if (!hs->wide) {
-		free(hs->grey);
-		hs->grey = malloc(sizeof(float) * (size_t)ww * (size_t)wh);
-		if (!hs->grey || mtb_image_create(&hs->wide, ww, wh, 3) != MTB_OK)
+	int np = l->n_pointers, nr = l->n_rollers;
+	bool rim[MTB_LAYOUT_MAX_POINTERS], found[MTB_LAYOUT_MAX_POINTERS];
+	int mx[MTB_LAYOUT_MAX_POINTERS], my[MTB_LAYOUT_MAX_POINTERS], fx[MTB_LAYOUT_MAX_POINTERS],
+		fy[MTB_LAYOUT_MAX_POINTERS];
+	int n_found = 0;
+	for (int k = 0; k < np; k++) {
+		const struct mtb_layout_pointer *p = &l->pointers[k];
+		struct mtb_image *crop = crops[k];
+		moves[k][0] = moves[k][1] = 0;
+		found[k] = false;
+		rim[k] = p->rim > 0;
+		if (!rim[k]) {
+			int rc = crop_into(l, img, pose, nr + k, crop, eb);
+			if (rc != MTB_OK)
+				return rc;
+			continue;
+		}
+		mx[k] = (int)lround((HUB_FIELD - 1) / 2 * crop->width);
+		my[k] = (int)lround((HUB_FIELD - 1) / 2 * crop->height);
+		int ww = crop->width + 2 * mx[k], wh = crop->height + 2 * my[k];
+		if (hs->wide[k] && (hs->wide[k]->width != ww || hs->wide[k]->height != wh)) {
+			mtb_image_destroy(hs->wide[k]);
+			hs->wide[k] = NULL;
+		}
+		if (!hs->wide[k] && mtb_image_create(&hs->wide[k], ww, wh, 3) != MTB_OK)
 			return mtb_errbuf_set(eb, MTB_ERR_NOMEM, "crop: out of memory");
+		if ((size_t)ww * (size_t)wh > hs->grey_cap) {
+			free(hs->grey);
+			hs->grey_cap = (size_t)ww * (size_t)wh;
+			if (!(hs->grey = malloc(sizeof(float) * hs->grey_cap))) {
+				hs->grey_cap = 0;
+				return mtb_errbuf_set(eb, MTB_ERR_NOMEM, "crop: out of memory");
+			}
+		}
+		/* the same pixel scale as the crop: ww / w wide along x, wh / h along y */
+		int rc = crop_warp(l, img, pose, nr + k, 0.0, 0.0, (double)ww / crop->width, hs->wide[k], eb);
+		if (rc != MTB_OK)
+			return rc;
+		double rx, ry, rw, rh;
+		mtb_layout_crop_rect(l, nr + k, &rx, &ry, &rw, &rh);
+		int reach = (int)lround(HUB_SEARCH * crop->width);
+		reach = reach < mx[k] ? reach : mx[k];
+		reach = reach < my[k] ? reach : my[k];
+		found[k] = hub_find(hs->wide[k], hs->grey, p->rim * p->r * crop->width / rw, reach, &moves[k][0],
+				    &moves[k][1]);
+		if (found[k]) {
+			fx[n_found] = moves[k][0];
+			fy[n_found++] = moves[k][1];
+		} else {
+			moves[k][0] = moves[k][1] = 0;
+		}
 	}
-	int rc = crop_warp(l, img, pose, i, 0.0, 0.0, (double)ww / crop->width, hs->wide, eb);
-	if (rc != MTB_OK)
-		return rc;
-	double rx, ry, rw, rh;
-	mtb_layout_crop_rect(l, i, &rx, &ry, &rw, &rh);
-	int reach = (int)lround(HUB_SEARCH * crop->width);
-	if (!hub_find(hs->wide, hs->grey, p->rim * p->r * crop->width / rw, reach, dx, dy) || (*dx == 0 && *dy == 0))
-		return MTB_OK;
-	return crop_warp(l, img, pose, i, *dx, *dy, 1.0, crop, eb);
+	int agree = (int)lround(HUB_AGREE * crops[0]->width);
+	int con_x = 0, con_y = 0, best_n = 0, best_size = 0;
+	for (int a = 0; a < n_found; a++) {
+		int n = 0, sx = 0, sy = 0;
+		for (int b = 0; b < n_found; b++)
+			if (abs(fx[b] - fx[a]) <= agree && abs(fy[b] - fy[a]) <= agree) {
+				n++;
+				sx += fx[b];
+				sy += fy[b];
+			}
+		int size = abs(fx[a]) + abs(fy[a]);
+		if (n > best_n || (n == best_n && size < best_size)) {
+			best_n = n;
+			best_size = size;
+			con_x = (int)lround((double)sx / n);
+			con_y = (int)lround((double)sy / n);
+		}
+	}
+	if (best_n < 2)
+		con_x = con_y = 0;
+	for (int k = 0; k < np; k++) {
+		if (!rim[k])
+			continue;
+		struct mtb_image *crop = crops[k];
+		if (n_found >= 3 && (!found[k] || best_n < 2 || abs(moves[k][0] - con_x) > agree ||
+				     abs(moves[k][1] - con_y) > agree)) {
+			moves[k][0] = con_x;
+			moves[k][1] = con_y;
+		}
+		int dx = moves[k][0], dy = moves[k][1];
+		dx = dx < -mx[k] ? -mx[k] : dx > mx[k] ? mx[k] : dx;
+		dy = dy < -my[k] ? -my[k] : dy > my[k] ? my[k] : dy;
+		moves[k][0] = dx;
+		moves[k][1] = dy;
+		for (int y = 0; y < crop->height; y++)
+			memcpy(mtb_image_row(crop, y), mtb_image_row(hs->wide[k], y + my[k] + dy) + (size_t)3 * (mx[k] + dx),
+			       (size_t)3 * crop->width);
+	}
+	return MTB_OK;
 }
 
 int mtb_register_crop(const struct mtb_layout *l, const struct mtb_image *img, const struct mtb_register_pose *pose,
@@ -961,26 +1062,35 @@ int mtb_register_crop(const struct mtb_layout *l, const struct mtb_image *img, c
 	return rc;
 }
 
-int mtb_register_crop_centred(const struct mtb_layout *l, const struct mtb_image *img,
-			      const struct mtb_register_pose *pose, int i, int w, int h, struct mtb_image **out,
-			      int *dx_px, int *dy_px, struct mtb_errbuf *eb)
+int mtb_register_crop_pointers(const struct mtb_layout *l, const struct mtb_image *img,
+			       const struct mtb_register_pose *pose, struct mtb_image **crops, int (*moves_px)[2],
+			       struct mtb_errbuf *eb)
 {
-	int dx = 0, dy = 0;
-	int rc = mtb_register_crop(l, img, pose, i, w, h, out, eb);
-	if (rc == MTB_OK && i >= l->n_rollers) {
-		struct hub_scratch hs = { NULL, NULL };
-		rc = hub_recut(&hs, l, img, pose, i, *out, &dx, &dy, eb);
-		mtb_image_destroy(hs.wide);
-		free(hs.grey);
+	if (!l || !img || !pose || !crops)
+		return mtb_errbuf_set(eb, MTB_ERR_ARG, "crop: bad arguments");
+	int np = l->n_pointers, rc = MTB_OK;
+	int moves[MTB_LAYOUT_MAX_POINTERS][2];
+	for (int k = 0; k < np; k++)
+		crops[k] = NULL;
+	for (int k = 0; k < np && rc == MTB_OK; k++) {
+		int w, h;
+		crop_size(l, l->n_rollers + k, &w, &h);
+		if (mtb_image_create(&crops[k], w, h, 3) != MTB_OK)
+			rc = mtb_errbuf_set(eb, MTB_ERR_NOMEM, "crop: out of memory");
+	}
+	struct hub_scratch hs = { { NULL }, NULL, 0 };
+	if (rc == MTB_OK)
+		rc = hub_cut_all(&hs, l, img, pose, crops, moves, eb);
+	hub_scratch_free(&hs);
+	for (int k = 0; k < np; k++) {
 		if (rc != MTB_OK) {
-			mtb_image_destroy(*out);
-			*out = NULL;
+			mtb_image_destroy(crops[k]);
+			crops[k] = NULL;
+		} else if (moves_px) {
+			moves_px[k][0] = moves[k][0];
+			moves_px[k][1] = moves[k][1];
 		}
 	}
-	if (dx_px)
-		*dx_px = dx;
-	if (dy_px)
-		*dy_px = dy;
 	return rc;
 }
 
@@ -1015,12 +1125,12 @@ int mtb_register_read_next(struct mtb_register_aligner *a, const struct mtb_imag
 			if ((rc = mtb_image_create(&a->crop[i], w, h, 3)) != MTB_OK)
 				return mtb_errbuf_set(eb, rc, "crop: out of memory");
 		}
-		if ((rc = crop_into(l, img, &pose, i, a->crop[i], eb)) != MTB_OK)
-			return rc;
-		int dx, dy;
-		if (i >= l->n_rollers && (rc = hub_recut(&a->hub, l, img, &pose, i, a->crop[i], &dx, &dy, eb)) != MTB_OK)
+		if (i < l->n_rollers && (rc = crop_into(l, img, &pose, i, a->crop[i], eb)) != MTB_OK)
 			return rc;
 	}
+	int moves[MTB_LAYOUT_MAX_POINTERS][2];
+	if ((rc = hub_cut_all(&a->hub, l, img, &pose, a->crop + l->n_rollers, moves, eb)) != MTB_OK)
+		return rc;
 	struct mtb_reading el[MTB_LAYOUT_MAX_ELEMENTS];
 	memset(el, 0, sizeof el);
 	const struct mtb_image *const *crops = (const struct mtb_image *const *)a->crop;

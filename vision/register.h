@@ -7,7 +7,7 @@
  *      previous frame's pose first.
  *   2. mtb_register_crop: cuts one element's crop (mtb_layout_crop_rect) through that homography;
  *      a pointer's crop is then re-centred on its hub by the sub-dial's rim when the layout gives
- *      one (mtb_register_crop_centred).
+ *      one (mtb_register_crop_pointers).
  *   3. the element readers (mtb_vision_read_digit / mtb_vision_read_needle, or any other through
  *      struct mtb_register_readers) give each element a position on [0, 10) and a confidence.
  *   4. mtb_register_fuse: the positions become one volume in integer microlitres. Digits are
@@ -142,14 +142,18 @@ void mtb_register_aligner_forget(struct mtb_register_aligner *a);
 int mtb_register_crop(const struct mtb_layout *l, const struct mtb_image *img, const struct mtb_register_pose *pose,
 		      int i, int w, int h, struct mtb_image **out, struct mtb_errbuf *eb);
 
-/* mtb_register_crop, and for a pointer whose sub-dial has a rim (struct mtb_layout_pointer.rim)
- * the crop re-centred on the hub, as mtb_register_read_next cuts it: the centre, within 0.16
- * crop sides of the crop's own, about which the grey-level gradient across the rim's circle is
- * strongest, when that circle stands out (1.5 x the mean over the searched centres); else the crop
- * as cut. *dx_px, *dy_px (may be NULL) get how far the crop was moved, in crop pixels. */
-int mtb_register_crop_centred(const struct mtb_layout *l, const struct mtb_image *img,
-			      const struct mtb_register_pose *pose, int i, int w, int h, struct mtb_image **out,
-			      int *dx_px, int *dy_px, struct mtb_errbuf *eb);
+/* Every pointer's crop (crops[k] for pointer k: new images of the renderer's size, 64 x 64) as
+ * mtb_register_read_next cuts them: through pose, and for a pointer whose sub-dial has a rim
+ * (struct mtb_layout_pointer.rim) re-centred on its hub: the centre, within 0.16 crop sides of
+ * the crop's own, about which the grey-level gradient across the rim's circle is strongest, when
+ * that circle stands out (1.5 x the mean over the searched centres). With three or more hubs
+ * found the moves must agree: the largest group within 0.07 crop sides of one of them sets the
+ * consensus, and a move outside it or a pointer whose rim was not found takes the consensus (no
+ * move when no two agree). moves_px[k] (may be NULL) gets how far each crop was moved, in crop
+ * pixels. On an error no crop is left. */
+int mtb_register_crop_pointers(const struct mtb_layout *l, const struct mtb_image *img,
+			       const struct mtb_register_pose *pose, struct mtb_image **crops, int (*moves_px)[2],
+			       struct mtb_errbuf *eb);
 
 /* The element readers, so the register can run on any of them (the CNN, a classical reader, a
  * test double). Each returns MTB_OK with out->refused set when it declines. A register is read

@@ -247,9 +247,43 @@ TEST(RegisterCrop, SamplesThePoseItIsGiven)
 	}
 }
 
-/* A pointer crop cut through a pose a few pixels off is moved back onto the hub by the sub-dial's
- * rim: the move undoes the offset to within a pixel. Without a rim in the layout, or on an image
- * with no rim in it, the crop stays as cut. */
+/* Pointer crops cut through a pose a few pixels off are moved back onto their hubs by the
+ * sub-dials' rims: the move undoes the offset to within a pixel. A pointer whose rim cannot be
+ * found (its sub-dial painted over) or that finds another circle (a darker ring drawn beside its
+ * rim) takes the other pointers' consensus. Without a rim in the layout, or on an image with
+ * no rim in it, the crops stay as cut. */
+namespace {
+void face_to_image(const double *h, double u, double v, double *x, double *y)
+{
+	double w = h[6] * u + h[7] * v + h[8];
+	*x = (h[0] * u + h[1] * v + h[2]) / w;
+	*y = (h[3] * u + h[4] * v + h[5]) / w;
+}
+
+/* Paints a disc (filled) or a ring of width 3 px centred at (x, y) into img. */
+void paint(struct mtb_image *img, double x, double y, double r, bool ring, uint8_t v)
+{
+	for (int py = 0; py < img->height; py++)
+		for (int px = 0; px < img->width; px++) {
+			double d = std::hypot(px + 0.5 - x, py + 0.5 - y);
+			if (ring ? std::fabs(d - r) <= 1.5 : d <= r)
+				std::memset(mtb_image_row(img, py) + (size_t)px * img->channels, v, (size_t)img->channels);
+		}
+}
+
+/* The truth with the face moved by (ox, oy) pixels of a 64 x 64 pointer crop. */
+struct mtb_register_pose moved_pose(const struct mtb_layout &l, const double *h, int ox, int oy)
+{
+	double rx, ry, rw, rh;
+	mtb_layout_crop_rect(&l, l.n_rollers, &rx, &ry, &rw, &rh);
+	double tx = ox * rw / 64, ty = oy * rh / 64;
+	return { { h[0], h[1], h[0] * tx + h[1] * ty + h[2], h[3], h[4], h[3] * tx + h[4] * ty + h[5], h[6], h[7],
+		   h[6] * tx + h[7] * ty + h[8] },
+		 3.0,
+		 false };
+}
+} // namespace
+
 TEST(RegisterCrop, PointerCropsAreRecentredOnTheRim)
 {
 	layout_fixture f;
@@ -262,51 +296,57 @@ TEST(RegisterCrop, PointerCropsAreRecentredOnTheRim)
 		struct mtb_dial_truth t;
 		struct mtb_errbuf eb = {};
 		ASSERT_EQ(mtb_dial_render(&l, 98765432109LL * (s + 1), &o, &img, &t, &eb), MTB_OK) << eb.msg;
-		for (int i = l.n_rollers; i < mtb_layout_elements(&l); i++) {
-			double rx, ry, rw, rh;
-			mtb_layout_crop_rect(&l, i, &rx, &ry, &rw, &rh);
-			for (const auto &off : offsets) {
-				/* the truth with the face moved by off crop pixels (64 x 64 crops) */
-				double tx = off[0] * rw / 64, ty = off[1] * rh / 64;
-				const double *h = t.face_to_px;
-				struct mtb_register_pose pose = { { h[0], h[1], h[0] * tx + h[1] * ty + h[2], h[3], h[4],
-								   h[3] * tx + h[4] * ty + h[5], h[6], h[7],
-								   h[6] * tx + h[7] * ty + h[8] },
-								 3.0, false };
-				struct mtb_image *crop;
-				int dx = 99, dy = 99;
-				ASSERT_EQ(mtb_register_crop_centred(&l, img, &pose, i, 0, 0, &crop, &dx, &dy, &eb), MTB_OK)
-					<< eb.msg;
-				ASSERT_EQ(crop->width, 64);
-				mtb_image_destroy(crop);
-				tried++;
-				if (std::abs(dx + off[0]) <= 1 && std::abs(dy + off[1]) <= 1)
-					undone++;
+		struct mtb_image *crops[MTB_LAYOUT_MAX_POINTERS];
+		int moves[MTB_LAYOUT_MAX_POINTERS][2];
+		for (int variant = 0; variant < 3; variant++) {
+			if (variant > 0) {
+				mtb_image_destroy(img);
+				ASSERT_EQ(mtb_dial_render(&l, 98765432109LL * (s + 1), &o, &img, &t, &eb), MTB_OK) << eb.msg;
+				/* 1: pointer 2's sub-dial painted over; 2: a darker ring beside pointer 3's rim */
+				const struct mtb_layout_pointer &p = l.pointers[variant];
+				double x, y, x1, y1;
+				face_to_image(t.face_to_px, p.cx, p.cy, &x, &y);
+				face_to_image(t.face_to_px, p.cx + p.r, p.cy, &x1, &y1);
+				double r_px = std::hypot(x1 - x, y1 - y);
+				if (variant == 1)
+					paint(img, x, y, 1.3 * r_px, false, 200);
 				else
-					std::printf("seed %d pointer %d offset (%d, %d): moved (%d, %d)\n", s, i - l.n_rollers + 1,
-						    off[0], off[1], dx, dy);
+					paint(img, x + 0.35 * r_px, y + 0.3 * r_px, p.rim * r_px, true, 0);
+			}
+			for (const auto &off : offsets) {
+				struct mtb_register_pose pose = moved_pose(l, t.face_to_px, off[0], off[1]);
+				ASSERT_EQ(mtb_register_crop_pointers(&l, img, &pose, crops, moves, &eb), MTB_OK) << eb.msg;
+				for (int k = 0; k < l.n_pointers; k++) {
+					ASSERT_EQ(crops[k]->width, 64);
+					mtb_image_destroy(crops[k]);
+					tried++;
+					if (std::abs(moves[k][0] + off[0]) <= 1 && std::abs(moves[k][1] + off[1]) <= 1)
+						undone++;
+					else
+						std::printf("seed %d variant %d pointer %d offset (%d, %d): moved (%d, %d)\n", s,
+							    variant, k + 1, off[0], off[1], moves[k][0], moves[k][1]);
+				}
 			}
 		}
 		/* no rim in the layout: as cut */
 		struct mtb_layout bare = l;
 		for (int k = 0; k < bare.n_pointers; k++)
 			bare.pointers[k].rim = 0;
-		struct mtb_register_pose off = { { t.face_to_px[0], t.face_to_px[1], t.face_to_px[2] + 5, t.face_to_px[3],
-						   t.face_to_px[4], t.face_to_px[5], t.face_to_px[6], t.face_to_px[7],
-						   t.face_to_px[8] },
-						 3.0, false };
-		struct mtb_image *crop;
-		int dx = 99, dy = 99;
-		ASSERT_EQ(mtb_register_crop_centred(&bare, img, &off, l.n_rollers, 0, 0, &crop, &dx, &dy, &eb), MTB_OK);
-		EXPECT_EQ(dx, 0);
-		EXPECT_EQ(dy, 0);
-		mtb_image_destroy(crop);
+		struct mtb_register_pose off = moved_pose(l, t.face_to_px, 5, 0);
+		ASSERT_EQ(mtb_register_crop_pointers(&bare, img, &off, crops, moves, &eb), MTB_OK);
+		for (int k = 0; k < l.n_pointers; k++) {
+			EXPECT_EQ(moves[k][0], 0);
+			EXPECT_EQ(moves[k][1], 0);
+			mtb_image_destroy(crops[k]);
+		}
 		/* an image with no rim in it: as cut */
 		memset(img->data, 128, img->stride * (size_t)img->height);
-		ASSERT_EQ(mtb_register_crop_centred(&l, img, &off, l.n_rollers, 0, 0, &crop, &dx, &dy, &eb), MTB_OK);
-		EXPECT_EQ(dx, 0);
-		EXPECT_EQ(dy, 0);
-		mtb_image_destroy(crop);
+		ASSERT_EQ(mtb_register_crop_pointers(&l, img, &off, crops, moves, &eb), MTB_OK);
+		for (int k = 0; k < l.n_pointers; k++) {
+			EXPECT_EQ(moves[k][0], 0);
+			EXPECT_EQ(moves[k][1], 0);
+			mtb_image_destroy(crops[k]);
+		}
 		mtb_image_destroy(img);
 	}
 	EXPECT_GE(undone, tried * 95 / 100) << undone << " of " << tried;
