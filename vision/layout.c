@@ -12,7 +12,7 @@
 
 /* The YAML as libcyaml fills it; numbers are strings converted strictly (mtb_yaml_number). */
 struct element_yaml {
-	char *x, *y, *w, *h;       /* rollers */
+	char *x, *y, *w, *h, *frame; /* rollers */
 	char *cx, *cy, *r, *rim;   /* pointers */
 	char *weight_l;
 	char *colour;
@@ -34,7 +34,7 @@ struct layout_yaml {
 	CYAML_FIELD_STRING_PTR(key, CYAML_FLAG_POINTER | (flags), struct element_yaml, member, 1, 64)
 
 static const cyaml_schema_field_t ROLLER_FIELDS[] = {
-	ESTR("x", x, 0), ESTR("y", y, 0), ESTR("w", w, 0), ESTR("h", h, 0),
+	ESTR("x", x, 0), ESTR("y", y, 0), ESTR("w", w, 0), ESTR("h", h, 0), ESTR("frame", frame, CYAML_FLAG_OPTIONAL),
 	ESTR("weight_l", weight_l, 0), ESTR("colour", colour, CYAML_FLAG_OPTIONAL),
 	CYAML_FIELD_END
 };
@@ -144,6 +144,8 @@ static int validate(const struct layout_yaml *y, const char *data, const char *o
 		RCOORD(y, 0, s);
 		RCOORD(w, 0.001 * s, s);
 		RCOORD(h, 0.001 * s, s);
+		if (e->frame)
+			RCOORD(frame, 0.01, 0.3);
 #undef RCOORD
 		if (r->x + r->w > s || r->y + r->h > s) {
 			snprintf(field, sizeof field, "rollers[%u]", i);

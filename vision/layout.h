@@ -37,6 +37,7 @@ enum mtb_layout_drive { MTB_LAYOUT_TRANSFER = 0, MTB_LAYOUT_CONTINUOUS = 1 };
 
 struct mtb_layout_roller {
 	double x, y, w, h;             /* the window, face units */
+	double frame;                  /* a dark line drawn round the window, its width in units of w; 0: none */
 	int64_t weight_ul;             /* volume of one digit step */
 	enum mtb_layout_colour colour;
 };
