@@ -156,14 +156,13 @@ int mtb_register_crop_pointers(const struct mtb_layout *l, const struct mtb_imag
 			       struct mtb_errbuf *eb);
 
 /* Every roller's crop (crops[k] for roller k: new images of the renderer's size, 60 high) as
- * mtb_register_read_next cuts them: through pose, and for a roller whose window has a frame
- * (struct mtb_layout_roller.frame) re-centred on that window: the offset, within 0.2 crop widths
- * of the crop's own on each axis, at which the gradient across the frame line's borders along
- * the window's four sides is strongest, when it stands out (1.5 x the mean over the searched
- * offsets). With three or more windows found the moves must agree: the largest group within 0.07
- * crop widths of one of them sets the consensus, and a move outside it or a roller whose window
- * was not found takes the consensus (no move when no two agree). moves_px[k] (may be NULL) gets
- * how far each crop was moved, in crop pixels. On an error no crop is left. */
+ * mtb_register_read_next cuts them: through pose, and for a roller whose window has a frame line
+ * (struct mtb_layout_roller.frame) moved vertically onto its window: the move, within 0.15 crop
+ * widths, at which the line response along the windows' top and bottom sides, added over the
+ * rollers, is strongest, when it stands out (1.5 x the mean over the searched moves); each
+ * roller then takes its own best within 0.05 crop widths of it when that stands out too. Along x
+ * no crop moves. moves_px[k] (may be NULL) gets how far each crop was moved, in crop pixels. On
+ * an error no crop is left. */
 int mtb_register_crop_rollers(const struct mtb_layout *l, const struct mtb_image *img,
 			      const struct mtb_register_pose *pose, struct mtb_image **crops, int (*moves_px)[2],
 			      struct mtb_errbuf *eb);
