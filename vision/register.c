@@ -1285,28 +1285,34 @@ int mtb_register_crop(const struct mtb_layout *l, const struct mtb_image *img, c
 	return rc;
 }
 
-int mtb_register_crop_pointers(const struct mtb_layout *l, const struct mtb_image *img,
-			       const struct mtb_register_pose *pose, struct mtb_image **crops, int (*moves_px)[2],
-			       struct mtb_errbuf *eb)
+typedef int (*cut_all_fn)(struct hub_scratch *hs, const struct mtb_layout *l, const struct mtb_image *img,
+			  const struct mtb_register_pose *pose, struct mtb_image *const *crops, int (*moves)[2],
+			  struct mtb_errbuf *eb);
+
+/* New crops for elements first .. first + n - 1 (their renderer sizes), cut by cut_all with a
+ * scratch of its own; moves_px (may be NULL) gets the moves. On an error no crop is left. */
+static int crop_group(const struct mtb_layout *l, const struct mtb_image *img, const struct mtb_register_pose *pose,
+		      int first, int n, cut_all_fn cut_all, struct mtb_image **crops, int (*moves_px)[2],
+		      struct mtb_errbuf *eb)
 {
 	if (!l || !img || !pose || !crops)
 		return mtb_errbuf_set(eb, MTB_ERR_ARG, "crop: bad arguments");
-	int np = l->n_pointers, rc = MTB_OK;
-	int moves[MTB_LAYOUT_MAX_POINTERS][2];
-	for (int k = 0; k < np; k++)
+	int rc = MTB_OK;
+	int moves[MTB_LAYOUT_MAX_ELEMENTS][2];
+	for (int k = 0; k < n; k++)
 		crops[k] = NULL;
-	for (int k = 0; k < np && rc == MTB_OK; k++) {
+	for (int k = 0; k < n && rc == MTB_OK; k++) {
 		int w, h;
-		crop_size(l, l->n_rollers + k, &w, &h);
+		crop_size(l, first + k, &w, &h);
 		if (mtb_image_create(&crops[k], w, h, 3) != MTB_OK)
 			rc = mtb_errbuf_set(eb, MTB_ERR_NOMEM, "crop: out of memory");
 	}
 	struct hub_scratch hs;
 	memset(&hs, 0, sizeof hs);
 	if (rc == MTB_OK)
-		rc = hub_cut_all(&hs, l, img, pose, crops, moves, eb);
+		rc = cut_all(&hs, l, img, pose, crops, moves, eb);
 	hub_scratch_free(&hs);
-	for (int k = 0; k < np; k++) {
+	for (int k = 0; k < n; k++) {
 		if (rc != MTB_OK) {
 			mtb_image_destroy(crops[k]);
 			crops[k] = NULL;
@@ -1318,37 +1324,19 @@ int mtb_register_crop_pointers(const struct mtb_layout *l, const struct mtb_imag
 	return rc;
 }
 
+int mtb_register_crop_pointers(const struct mtb_layout *l, const struct mtb_image *img,
+			       const struct mtb_register_pose *pose, struct mtb_image **crops, int (*moves_px)[2],
+			       struct mtb_errbuf *eb)
+{
+	return crop_group(l, img, pose, l ? l->n_rollers : 0, l ? l->n_pointers : 0, hub_cut_all, crops, moves_px,
+			  eb);
+}
+
 int mtb_register_crop_rollers(const struct mtb_layout *l, const struct mtb_image *img,
 			      const struct mtb_register_pose *pose, struct mtb_image **crops, int (*moves_px)[2],
 			      struct mtb_errbuf *eb)
 {
-	if (!l || !img || !pose || !crops)
-		return mtb_errbuf_set(eb, MTB_ERR_ARG, "crop: bad arguments");
-	int nr = l->n_rollers, rc = MTB_OK;
-	int moves[MTB_LAYOUT_MAX_ROLLERS][2];
-	for (int k = 0; k < nr; k++)
-		crops[k] = NULL;
-	for (int k = 0; k < nr && rc == MTB_OK; k++) {
-		int w, h;
-		crop_size(l, k, &w, &h);
-		if (mtb_image_create(&crops[k], w, h, 3) != MTB_OK)
-			rc = mtb_errbuf_set(eb, MTB_ERR_NOMEM, "crop: out of memory");
-	}
-	struct hub_scratch hs;
-	memset(&hs, 0, sizeof hs);
-	if (rc == MTB_OK)
-		rc = win_cut_all(&hs, l, img, pose, crops, moves, eb);
-	hub_scratch_free(&hs);
-	for (int k = 0; k < nr; k++) {
-		if (rc != MTB_OK) {
-			mtb_image_destroy(crops[k]);
-			crops[k] = NULL;
-		} else if (moves_px) {
-			moves_px[k][0] = moves[k][0];
-			moves_px[k][1] = moves[k][1];
-		}
-	}
-	return rc;
+	return crop_group(l, img, pose, 0, l ? l->n_rollers : 0, win_cut_all, crops, moves_px, eb);
 }
 
 int mtb_register_read_next(struct mtb_register_aligner *a, const struct mtb_image *img,
