@@ -7,6 +7,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -221,8 +222,19 @@ extern "C" int mtb_cvw_planes_set(struct mtb_cvw_planes *p, const struct mtb_ima
 		if (img->channels == 1) {
 			src.convertTo(p->grey, CV_32F);
 		} else {
-			src.convertTo(p->f, CV_32F);
-			cv::cvtColor(p->f, p->grey, img->channels == 4 ? cv::COLOR_BGRA2GRAY : cv::COLOR_BGR2GRAY);
+			/* A band of rows at a time through a small float buffer: the same values as
+			 * converting the whole frame (both steps work pixel by pixel, row by row), without
+			 * writing and reading back a float copy of every channel of the frame. */
+			p->grey.create(img->height, img->width, CV_32F);
+			const int band = 16;
+			for (int y0 = 0; y0 < img->height; y0 += band) {
+				cv::Range rows(y0, std::min(y0 + band, img->height));
+				src.rowRange(rows).convertTo(p->f, CV_32F);
+				cv::Mat dst = p->grey.rowRange(rows);
+				cv::cvtColor(p->f, dst, img->channels == 4 ? cv::COLOR_BGRA2GRAY : cv::COLOR_BGR2GRAY);
+				if (dst.data != p->grey.ptr(y0))
+					return fail(eb, MTB_ERR_STATE, "aligner", "grey band reallocated");
+			}
 		}
 		p->width = img->width;
 		p->height = img->height;

@@ -230,7 +230,9 @@ struct plane {
 	float *p;
 };
 
-static float plane_at(const struct plane *pl, double x, double y)
+/* Inlined into the aligner's sampling loops, where nearly all of its time goes: a call per
+ * sample cost about a fifth of the search. */
+static inline __attribute__((always_inline)) float plane_at(const struct plane *pl, double x, double y)
 {
 	if (!(x >= 0 && y >= 0 && x < pl->w - 1 && y < pl->h - 1))
 		return 0;
@@ -588,6 +590,18 @@ static int aligner_prepare(struct mtb_register_aligner *a, const struct mtb_imag
 	return rc;
 }
 
+/* The lowest of the candidate list's n scores once it holds N_CAND, else -inf (any score may
+ * join). */
+static double list_worst(const double *sc, int n)
+{
+	if (n < N_CAND)
+		return -HUGE_VAL;
+	double w = sc[0];
+	for (int j = 1; j < n; j++)
+		w = fmin(w, sc[j]);
+	return w;
+}
+
 /* The full search over the prepared planes; returns the best pose's score on the fine plane
  * (-1 when no candidate was found). */
 static double search_full(const struct mtb_register_aligner *a, int width, int height, struct params *best)
@@ -611,29 +625,33 @@ static double search_full(const struct mtb_register_aligner *a, int width, int h
 		cosk[k] = cos(2 * PI * j / RIM_ANGLES);
 		sink[k] = sin(2 * PI * j / RIM_ANGLES);
 	}
+	/* the list's worst score once it is full (-inf before): only a change to the list moves it */
+	double worst = -HUGE_VAL;
 	for (double fill = 0.5; fill <= 1.02; fill *= 1.05) {
 		double s = fill * shorter / (2 * R);
 		double rad = s * R;
 		double step = 3.0 * fc;
 		double x0 = fmax(rad * 0.8, width * 0.3), x1 = fmin(width - rad * 0.8, width * 0.7);
 		double y0 = fmax(rad * 0.8, height * 0.3), y1 = fmin(height - rad * 0.8, height * 0.7);
+		/* the sample points' offsets from the centre, the same at every centre of this scale */
+		double oxi[RIM_ANGLES], oyi[RIM_ANGLES], oxo[RIM_ANGLES], oyo[RIM_ANGLES];
+		for (int k = 0; k < RIM_ANGLES; k++) {
+			oxi[k] = 0.92 * rad * cosk[k];
+			oyi[k] = 0.92 * rad * sink[k];
+			oxo[k] = 1.08 * rad * cosk[k];
+			oyo[k] = 1.08 * rad * sink[k];
+		}
 		for (double cy = y0; cy <= y1; cy += step)
 			for (double cx = x0; cx <= x1; cx += step) {
 				/* A circle changes the list only with a score above the list's worst, which
 				 * needs RIM_REACH of the angles above that worst (one polarity) or below
 				 * minus it (the other): stop sampling as soon as neither can be reached. */
-				double worst = -HUGE_VAL;
-				if (nc == N_CAND) {
-					worst = cand_sc[0];
-					for (int j = 1; j < nc; j++)
-						worst = fmin(worst, cand_sc[j]);
-				}
 				double d[RIM_ANGLES];
 				int above = 0, below = 0;
 				bool hopeless = false;
 				for (int k = 0; k < RIM_ANGLES; k++) {
-					double xi = (cx + 0.92 * rad * cosk[k]) / fc, yi = (cy + 0.92 * rad * sink[k]) / fc;
-					double xo = (cx + 1.08 * rad * cosk[k]) / fc, yo = (cy + 1.08 * rad * sink[k]) / fc;
+					double xi = (cx + oxi[k]) / fc, yi = (cy + oyi[k]) / fc;
+					double xo = (cx + oxo[k]) / fc, yo = (cy + oyo[k]) / fc;
 					d[k] = plane_at(gc, xi, yi) - plane_at(gc, xo, yo);
 					above += d[k] > worst;
 					below += d[k] < -worst;
@@ -659,12 +677,14 @@ static double search_full(const struct mtb_register_aligner *a, int width, int h
 					if (sc > cand_sc[near]) {
 						cand[near] = q;
 						cand_sc[near] = sc;
+						worst = list_worst(cand_sc, nc);
 					}
 					continue;
 				}
 				if (nc < N_CAND) {
 					cand[nc] = q;
 					cand_sc[nc++] = sc;
+					worst = list_worst(cand_sc, nc);
 				} else {
 					int wi = 0;
 					for (int j = 1; j < nc; j++)
@@ -673,6 +693,7 @@ static double search_full(const struct mtb_register_aligner *a, int width, int h
 					if (sc > cand_sc[wi]) {
 						cand[wi] = q;
 						cand_sc[wi] = sc;
+						worst = list_worst(cand_sc, nc);
 					}
 				}
 			}
