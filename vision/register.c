@@ -242,6 +242,25 @@ static inline __attribute__((always_inline)) float plane_at(const struct plane *
 	return (float)((1 - fy) * ((1 - fx) * a[0] + fx * a[1]) + fy * ((1 - fx) * b[0] + fx * b[1]));
 }
 
+/* Image pixels to plane pixels, k image pixels per plane pixel: x / k. When k is a power of two
+ * (it is for the usual frame sizes), x times 1/k is the same double, the same exact value rounded
+ * once, and a product costs a fraction of a division: the sampling loops make two per sample. */
+struct plane_scale {
+	int k;
+	double inv;
+	bool pow2;
+};
+
+static struct plane_scale plane_scale_make(int k)
+{
+	return (struct plane_scale){ k, 1.0 / k, k > 0 && (k & (k - 1)) == 0 };
+}
+
+static inline double to_plane(const struct plane_scale *ps, double x)
+{
+	return ps->pow2 ? x * ps->inv : x / ps->k;
+}
+
 #define MAX_PTS 640
 
 struct model {
@@ -317,28 +336,41 @@ static void params_to_h(const struct params *q, double c_face, double *h)
 	h[8] = w2;
 }
 
-static double score(const struct plane *e, const struct model *m, int from, int to, const struct params *q, double k)
+static double score(const struct plane *e, const struct model *m, int from, int to, const struct params *q, int k)
 {
 	/* k: image pixels per plane pixel. Points are relative to the face centre. */
+	struct plane_scale ps = plane_scale_make(k);
 	double cs = cos(q->th) * q->s, sn = sin(q->th) * q->s, sum = 0;
 	for (int i = from; i < to; i++) {
 		double u = (1 + q->g0) * m->u[i] + q->g1 * m->v[i], v = m->v[i];
 		double x = cs * u - sn * v, y = sn * u + cs * v;
 		double w = 1 + q->px * x + q->py * y;
-		sum += plane_at(e, (q->cx + x / w) / k, (q->cy + y / w) / k);
+		sum += plane_at(e, to_plane(&ps, q->cx + x / w), to_plane(&ps, q->cy + y / w));
 	}
 	return sum / (to - from);
 }
 
-/* Every third model point: for the coarse searches. */
-static double score_sparse(const struct plane *e, const struct model *m, const struct params *q, double k)
+/* Every third model point, turned by th and scaled by s (no stretch, no perspective): for the
+ * coarse search. x and y get SPARSE_PTS(m) points each. */
+#define SPARSE_PTS(m) (((m)->n + 2) / 3)
+
+static void sparse_points(const struct model *m, double th, double s, double *x, double *y)
 {
-	double cs = cos(q->th) * q->s, sn = sin(q->th) * q->s, sum = 0;
-	int n = 0;
-	for (int i = 0; i < m->n; i += 3, n++) {
-		double x = cs * m->u[i] - sn * m->v[i], y = sn * m->u[i] + cs * m->v[i];
-		sum += plane_at(e, (q->cx + x) / k, (q->cy + y) / k);
+	double cs = cos(th) * s, sn = sin(th) * s;
+	for (int i = 0, j = 0; i < m->n; i += 3, j++) {
+		x[j] = cs * m->u[i] - sn * m->v[i];
+		y[j] = sn * m->u[i] + cs * m->v[i];
 	}
+}
+
+/* The mean edge energy under n points (from sparse_points) about the centre (cx, cy). */
+static double score_sparse(const struct plane *e, const double *x, const double *y, int n, double cx, double cy,
+			   int k)
+{
+	struct plane_scale ps = plane_scale_make(k);
+	double sum = 0;
+	for (int j = 0; j < n; j++)
+		sum += plane_at(e, to_plane(&ps, cx + x[j]), to_plane(&ps, cy + y[j]));
 	return sum / n;
 }
 
@@ -440,6 +472,8 @@ static double rim_score(double *d, int n)
 }
 
 #define N_CAND 6
+#define ANGLE_STEPS 11                       /* -15 to 15 degrees by 3 */
+#define SPARSE_MAX ((MAX_PTS + 2) / 3)
 
 /* A pose found near the previous frame's is kept when the edges under it still look as they did:
  * their mean at least TRACK_KEEP of the previous frame's, the edge energy at each model point
@@ -456,14 +490,15 @@ static double rim_score(double *d, int n)
 #define MIN_SCORE 2.0
 
 /* The edge energy at each model point under pose q. */
-static void profile(const struct plane *e, const struct model *m, const struct params *q, double k, float *out)
+static void profile(const struct plane *e, const struct model *m, const struct params *q, int k, float *out)
 {
+	struct plane_scale ps = plane_scale_make(k);
 	double cs = cos(q->th) * q->s, sn = sin(q->th) * q->s;
 	for (int i = 0; i < m->n; i++) {
 		double u = (1 + q->g0) * m->u[i] + q->g1 * m->v[i], v = m->v[i];
 		double x = cs * u - sn * v, y = sn * u + cs * v;
 		double w = 1 + q->px * x + q->py * y;
-		out[i] = plane_at(e, (q->cx + x / w) / k, (q->cy + y / w) / k);
+		out[i] = plane_at(e, to_plane(&ps, q->cx + x / w), to_plane(&ps, q->cy + y / w));
 	}
 }
 
@@ -609,6 +644,7 @@ static double search_full(const struct mtb_register_aligner *a, int width, int h
 	const struct model *m = &a->m;
 	const struct plane *gc = &a->gc, *ec = &a->ec, *ef = &a->ef;
 	int fc = a->fc, ff = a->ff, shorter = a->shorter;
+	struct plane_scale pc = plane_scale_make(fc);
 
 	/* 1. The rim alone (no angle): centre and scale on the coarse plane from the step in grey
 	 *    level across the rim, the same sign all round (text and marks inside average out). The
@@ -650,8 +686,8 @@ static double search_full(const struct mtb_register_aligner *a, int width, int h
 				int above = 0, below = 0;
 				bool hopeless = false;
 				for (int k = 0; k < RIM_ANGLES; k++) {
-					double xi = (cx + oxi[k]) / fc, yi = (cy + oyi[k]) / fc;
-					double xo = (cx + oxo[k]) / fc, yo = (cy + oyo[k]) / fc;
+					double xi = to_plane(&pc, cx + oxi[k]), yi = to_plane(&pc, cy + oyi[k]);
+					double xo = to_plane(&pc, cx + oxo[k]), yo = to_plane(&pc, cy + oyo[k]);
 					d[k] = plane_at(gc, xi, yi) - plane_at(gc, xo, yo);
 					above += d[k] > worst;
 					below += d[k] < -worst;
@@ -702,22 +738,32 @@ static double search_full(const struct mtb_register_aligner *a, int width, int h
 	/* 2. For each candidate: the angle with the whole model on the coarse plane, then a pattern
 	 *    search of all eight parameters, first on the coarse plane (wide basin), then on the fine
 	 *    one (sharp edges). The candidate whose pose explains the most edge energy wins. */
+	double px[ANGLE_STEPS][SPARSE_MAX], py[ANGLE_STEPS][SPARSE_MAX];
 	for (int j = 0; j < nc; j++) {
 		/* Angle, with the rim's centre and scale nudged around: the rim alone is coarse. */
 		struct params qb = cand[j];
 		double bs = -1;
-		for (int ds = -1; ds <= 1; ds++)
+		int np = SPARSE_PTS(m);
+		for (int ds = -1; ds <= 1; ds++) {
+			/* the model turned and scaled once per angle, for the nine centres */
+			double s = cand[j].s * (1 + 0.025 * ds);
+			int na = 0;
+			for (double th = -15; th <= 15.01; th += 3.0, na++)
+				sparse_points(m, th * PI / 180, s, px[na], py[na]);
 			for (int dy = -1; dy <= 1; dy++)
-				for (int dx = -1; dx <= 1; dx++)
-					for (double th = -15; th <= 15.01; th += 3.0) {
+				for (int dx = -1; dx <= 1; dx++) {
+					int ia = 0;
+					for (double th = -15; th <= 15.01; th += 3.0, ia++) {
 						struct params t = { cand[j].cx + dx * 3.0 * fc, cand[j].cy + dy * 3.0 * fc,
-								    cand[j].s * (1 + 0.025 * ds), th * PI / 180, 0, 0, 0, 0 };
-						double sc = score_sparse(ec, m, &t, fc);
+								    s, th * PI / 180, 0, 0, 0, 0 };
+						double sc = score_sparse(ec, px[ia], py[ia], np, t.cx, t.cy, fc);
 						if (sc > bs) {
 							bs = sc;
 							qb = t;
 						}
 					}
+				}
+		}
 		cand[j] = qb;
 		cand_sc[j] = bs;
 	}
