@@ -85,6 +85,7 @@ static void refuse(struct mtb_reading *out, const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	out->refused = true;
+	out->low_confidence = false;
 	vsnprintf(out->reason, sizeof out->reason, fmt, ap);
 	va_end(ap);
 }
@@ -116,6 +117,10 @@ void mtb_reader_decide(const float *p, const struct mtb_reader_rules *rules, str
 		conf += p[wrap(tenths + d)];
 	if (conf > 1.0)
 		conf = 1.0;
+	/* Within +-0.5: the ends of that window count half, so that it is one digit wide. */
+	double half = 0.5 * ((double)p[wrap(tenths - 5)] + p[wrap(tenths + 5)]);
+	for (int d = -4; d <= 4; d++)
+		half += p[wrap(tenths + d)];
 	/* The most likely tenth more than one digit (10 tenths) away from the reading. */
 	double other = 0.0;
 	int other_k = -1;
@@ -134,13 +139,16 @@ void mtb_reader_decide(const float *p, const struct mtb_reader_rules *rules, str
 	out->value = tenths / 10.0;
 	out->confidence = conf;
 	out->other = other_k >= 0 ? fmin(other, 1.0) : 0.0;
+	out->within_half = fmin(half, 1.0);
 	double reject = p[MTB_READER_TENTHS];
 	if (reject > rules->max_reject)
 		refuse(out, "unreadable crop: no %s recognised (p=%.2f)", rules->what, reject);
 	else if (other > rules->max_other_mode && other_k >= 0)
 		refuse(out, "ambiguous: %.1f or %.1f", tenths / 10.0, other_k / 10.0);
-	else if (conf < rules->min_confidence)
+	else if (conf < rules->min_confidence) {
 		refuse(out, "low confidence (%.2f)", conf);
+		out->low_confidence = true;
+	}
 	if (out->refused)
 		out->confidence = conf < 1.0 - reject ? conf : 1.0 - reject;
 }
@@ -350,7 +358,7 @@ static void decide_views(struct mtb_vision *v, int i, int n, const struct mtb_re
 			avg[c] += v->view_p[i][k][c] / (float)n;
 	}
 	mtb_reader_decide(avg, rules, out);
-	if (out->refused)
+	if (out->refused && !out->low_confidence)
 		return;
 	for (int k = 0; k < n; k++)
 		if (mtb_reader_circ_dist(value[k], out->value) > MAX_VIEW_SPREAD) {

@@ -50,6 +50,10 @@ static int64_t wrap_diff(int64_t a, int64_t b, int64_t range)
 	return d >= range / 2 ? d - range : d;
 }
 
+/* A roller counts as between two digits (struct mtb_register_fuse_opts.min_roll_confidence) from
+ * this share of the way from one to the next, up to 1 less it. */
+#define ROLL_FROM 0.2
+
 int mtb_register_fuse(const struct mtb_layout *l, const struct mtb_reading *el, int n,
 		      const struct mtb_register_fuse_opts *o, struct mtb_register_result *out)
 {
@@ -68,8 +72,20 @@ int mtb_register_fuse(const struct mtb_layout *l, const struct mtb_reading *el, 
 
 	char name[32];
 	double conf = 1.0;
+	/* A roller between two digits shows two halves: its reader may not be sure of the position
+	 * to +-0.2 and still be sure of the half-digit it stands in, and that is all the chain asks
+	 * of it, as the element below decides which digit it shows. Such a roller waits for the
+	 * chain (in_roll), which refuses it unless the element below does put it between two digits. */
+	bool in_roll[MTB_LAYOUT_MAX_ELEMENTS] = { false };
 	for (int i = 0; i < n; i++) {
 		element_name(l, i, name, sizeof name);
+		if (el[i].refused && el[i].low_confidence && i < l->n_rollers && i < n - 1 && el[i].value >= 0 &&
+		    el[i].value < 10 &&
+		    o->min_roll_confidence > 0 && el[i].within_half >= o->min_roll_confidence) {
+			in_roll[i] = true;
+			conf = fmin(conf, el[i].within_half);
+			continue;
+		}
 		if (el[i].refused) {
 			refuse(out, "%s unreadable: %s", name, el[i].reason[0] ? el[i].reason : "refused by its reader");
 			return MTB_OK;
@@ -106,6 +122,12 @@ int mtb_register_fuse(const struct mtb_layout *l, const struct mtb_reading *el, 
 		}
 		out->digit[k] = best;
 		out->residual[k] = be;
+		if (in_roll[k] && !(g >= ROLL_FROM && g <= 1.0 - ROLL_FROM)) {
+			element_name(l, k, name, sizeof name);
+			refuse(out, "%s unreadable: %s, and what is below it puts it %.2f of the way to the next digit",
+			       name, el[k].reason, g);
+			return MTB_OK;
+		}
 		/* A roller is read to a tenth and the element below puts it to a tenth or better; a
 		 * pointer over a pointer is read to about a tenth, and one read half a turn off (its
 		 * tail taken for its tip) shifts the pointer above by half a division. */

@@ -58,11 +58,16 @@ struct mtb_register_fuse_opts {
 	double min_register_confidence;   /* the register's confidence (the weakest element's, less
 					     half the worst fit's share of its tolerance) at least
 					     this (0.5) */
+	double min_roll_confidence; /* a roller its reader refused only for a low confidence
+				       (struct mtb_reading.low_confidence) is still used when the
+				       element below puts it between two digits (0.2 to 0.8 of the
+				       way) and it stands within +-0.5 of its reading with at least
+				       this probability (within_half; 0.9); 0: never */
 };
-#define MTB_REGISTER_FUSE_DEFAULTS { 0.25, 0.5, 0.2, 0.5 }
+#define MTB_REGISTER_FUSE_DEFAULTS { 0.25, 0.5, 0.2, 0.5, 0.9 }
 /* The rules before the tolerances per element kind and the register confidence floor (one
  * tolerance of 0.35 for every element), for comparisons. */
-#define MTB_REGISTER_FUSE_BEFORE { 0.35, 0.5, 0.35, 0.0 }
+#define MTB_REGISTER_FUSE_BEFORE { 0.35, 0.5, 0.35, 0.0, 0.0 }
 
 /* Fuses one reading per element (rollers then pointers, as in the layout) into out. Never
  * fails on content: a refused element, a low confidence or an inconsistent chain gives

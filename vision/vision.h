@@ -24,6 +24,11 @@ struct mtb_reading {
 	double confidence;     /* [0, 1] */
 	double other;          /* probability within +-0.2 of the likeliest position more than one
 				  digit away from value (a second candidate; 0 when none) */
+	double within_half;    /* probability within +-0.5 of value: that the element stands at
+				  the digit it was read at, or between the two it was read between */
+	bool low_confidence;   /* refused only because confidence is below the reader's minimum:
+				  recognised, unambiguous, read alike in every view, but not sure to
+				  +-0.2 (a roller half-way between two digits looks like this) */
 	char reason[96];       /* set when refused */
 };
 

@@ -5,7 +5,7 @@
  *                  [--size WxH] [--models DIR] [--threads T] [--align-only 1]
  *                  [--truth-pointers 1] [--sequence L] [--shake PX] [--track 0] [--trace 1]
  *                  [--batch 0|1] [--cascade C] [--check C] [--dump FILE] [--dump2 FILE --cascade2 C]
- *                  [--compare 1 [--dump-before FILE]]
+ *                  [--compare 1 [--dump-before FILE]] [--save I --save-dir DIR] [--roll C]
  * Every dial shows a volume drawn from the seed: half uniform over the register's range, half
  * next to a roll-over of a random element (several digits turning at once, as 9999.99 ->
  * 10000.00). With --frames K each volume is rendered K times (other seeds: other light, glare,
@@ -37,8 +37,15 @@
  * --dump2 FILE reads the same frames once more with --cascade2 C and dumps that reading too.
  * --compare 1 also reads the same frames as before the cascade and the per-kind tolerances
  * (every view of every crop, MTB_REGISTER_FUSE_BEFORE) and prints those figures too, side by
- * side (--dump-before FILE dumps that reading). */
+ * side (--dump-before FILE dumps that reading). --save I writes dial I's frames and the crops the
+ * register cuts from each (after the full-search alignment) as PNG into --save-dir DIR (default
+ * .): dial-I-F.png, dial-I-F-eK.png for element K; what a failure in a dump looked like.
+ * --roll C sets the fusion's min_roll_confidence (struct mtb_register_fuse_opts; 0: a roller its
+ * reader refused is never used) for the main reading. Without --sequence the dump ends each line
+ * with every crop's offset from where the renderer drew it (along its width in crop widths, along
+ * its height in crop heights). */
 #include "sim/dial_render.h"
+#include "sim/image_png.h"
 #include "vision/register.h"
 #include "vision/vision.h"
 
@@ -153,6 +160,26 @@ static int rd_check_needles(void *u, const struct mtb_image *const *c, int n, st
 	return rd_needles(u, c, n, o);
 }
 
+static void project(const double *h, double u, double v, double *x, double *y);
+
+/* Where each crop's centre lies (pose) against where the renderer drew it (truth), in the crop's
+ * own axes: off[k][0] along its width in crop widths, off[k][1] along its height in crop heights. */
+static void crop_offsets(const struct mtb_layout *l, const double *pose, const double *truth,
+			 double (*off)[2])
+{
+	for (int k = 0; k < mtb_layout_elements(l); k++) {
+		double rx, ry, rw, rh, cx, cy, px, py, ax, ay, bx, by, dx, dy;
+		mtb_layout_crop_rect(l, k, &rx, &ry, &rw, &rh);
+		project(truth, rx + rw / 2, ry + rh / 2, &cx, &cy);
+		project(pose, rx + rw / 2, ry + rh / 2, &px, &py);
+		project(truth, rx + rw, ry + rh / 2, &ax, &ay);    /* right side's middle */
+		project(truth, rx + rw / 2, ry + rh, &bx, &by);    /* bottom side's middle */
+		ax -= cx, ay -= cy, bx -= cx, by -= cy, dx = px - cx, dy = py - cy;
+		off[k][0] = (dx * ax + dy * ay) / (ax * ax + ay * ay) / 2;
+		off[k][1] = (dx * bx + dy * by) / (bx * bx + by * by) / 2;
+	}
+}
+
 struct job {
 	const struct mtb_layout *l;
 	struct mtb_image **img;
@@ -168,6 +195,8 @@ struct job {
 	double cascade;                     /* mtb_vision_set_cascade; < 0: the default */
 	double check;                       /* mtb_vision_set_check; < 0: the default */
 	const struct mtb_register_fuse_opts *fo;   /* NULL: the defaults */
+	double (*truth_h)[9];               /* per image: the renderer's face-to-pixel map, or NULL */
+	double (*off)[MTB_LAYOUT_MAX_ELEMENTS][2];   /* out with truth_h: each crop's offset */
 	double wall;
 	int rc;
 };
@@ -189,7 +218,7 @@ static void *run_job(void *arg)
 	struct mtb_register_readers rd = { rd_digit, rd_needle, &c, j->batch ? rd_digits : NULL,
 					   j->batch ? rd_needles : NULL, j->batch ? rd_check_needles : NULL };
 	struct mtb_register_aligner *al = NULL;
-	if (j->sequence && (j->rc = mtb_register_aligner_create(j->l, &al, &eb)) != MTB_OK) {
+	if ((j->sequence || j->truth_h) && (j->rc = mtb_register_aligner_create(j->l, &al, &eb)) != MTB_OK) {
 		fprintf(stderr, "dial_eval: %s\n", eb.msg);
 		mtb_vision_destroy(c.v);
 		return NULL;
@@ -204,6 +233,8 @@ static void *run_job(void *arg)
 		}
 		c.t_readers = 0;
 		double a = now_s();
+		if (al && !j->sequence)
+			mtb_register_aligner_forget(al);   /* the full search, as mtb_register_read */
 		if (al)
 			j->rc = mtb_register_read_next(al, j->img[i], &rd, j->fo, &r, &prev, &eb);
 		else
@@ -220,6 +251,8 @@ static void *run_job(void *arg)
 			j->near[i] = al && prev.near;
 		if (j->res)
 			j->res[i] = r;
+		if (j->truth_h)
+			crop_offsets(j->l, prev.h, j->truth_h[i], j->off[i]);
 	}
 	j->wall = now_s() - t0;
 	mtb_register_aligner_destroy(al);
@@ -280,6 +313,41 @@ static int shake(struct mtb_image **img, double *face_to_px, double px, uint64_t
 	return MTB_OK;
 }
 
+/* Writes dial `index`'s frames and the crops the register cuts from them (full search). */
+static int save_frames(const struct mtb_layout *l, struct mtb_image *const *img, int frames, int index, const char *dir)
+{
+	struct mtb_errbuf eb = { { 0 } };
+	char path[4096];
+	int n = mtb_layout_elements(l);
+	for (int f = 0; f < frames; f++) {
+		snprintf(path, sizeof path, "%s/dial-%d-%d.png", dir, index, f);
+		if (mtb_image_write_png(img[f], path, &eb) != MTB_OK)
+			goto fail;
+		struct mtb_register_pose pose;
+		if (mtb_register_align(l, img[f], &pose, &eb) != MTB_OK) {
+			fprintf(stderr, "dial_eval: dial %d frame %d: %s\n", index, f, eb.msg);
+			continue;
+		}
+		struct mtb_image *crop[MTB_LAYOUT_MAX_ELEMENTS] = { 0 };
+		if (mtb_register_crop_rollers(l, img[f], &pose, crop, NULL, &eb) != MTB_OK ||
+		    mtb_register_crop_pointers(l, img[f], &pose, crop + l->n_rollers, NULL, &eb) != MTB_OK)
+			goto fail;
+		int rc = MTB_OK;
+		for (int k = 0; k < n; k++) {
+			snprintf(path, sizeof path, "%s/dial-%d-%d-e%d.png", dir, index, f, k);
+			if (rc == MTB_OK)
+				rc = mtb_image_write_png(crop[k], path, &eb);
+			mtb_image_destroy(crop[k]);
+		}
+		if (rc != MTB_OK)
+			goto fail;
+	}
+	return 0;
+fail:
+	fprintf(stderr, "dial_eval: %s\n", eb.msg);
+	return 1;
+}
+
 /* Frame i's render seed: its own, or with sequences of `sequence` frames its camera's. */
 static uint64_t frame_seed(int sequence, int i, uint64_t *r, uint64_t *cam_seed)
 {
@@ -325,7 +393,8 @@ static double corner_error(const struct mtb_layout *l, const double *pose, const
 
 /* --dump: one line per frame (see the top of this file). */
 static int dump_results(const char *path, const struct mtb_layout *l, const struct mtb_register_result *res, int n,
-			int frames, const int64_t *truth, double (*pos)[MTB_LAYOUT_MAX_ELEMENTS])
+			int frames, const int64_t *truth, double (*pos)[MTB_LAYOUT_MAX_ELEMENTS],
+			double (*off)[MTB_LAYOUT_MAX_ELEMENTS][2])
 {
 	FILE *df = fopen(path, "w");
 	if (!df) {
@@ -340,6 +409,8 @@ static int dump_results(const char *path, const struct mtb_layout *l, const stru
 		for (int e = 0; e < ne; e++)
 			fprintf(df, " %.4f %.2f %.4f %d %.4f", pos[i][e], q->element[e].value, q->element[e].confidence,
 				q->n_elements == ne ? (int)q->element[e].refused : 1, q->element[e].other);
+		for (int e = 0; off && e < ne; e++)
+			fprintf(df, " %.3f %.3f", off[i][e][0], off[i][e][1]);
 		fputc('\n', df);
 	}
 	return fclose(df) == 0 ? 0 : 1;
@@ -403,6 +474,9 @@ int main(int argc, char **argv)
 	double check = -1;
 	double nuisance = 1.0, shake_px = 1.0;
 	uint64_t seed = 7000000;
+	int save = -1;
+	struct mtb_register_fuse_opts fuse = MTB_REGISTER_FUSE_DEFAULTS;
+	const char *save_dir = ".";
 	for (int i = 1; i + 1 < argc; i += 2) {
 		const char *k = argv[i], *v = argv[i + 1];
 		if (!strcmp(k, "--layout"))
@@ -447,6 +521,12 @@ int main(int argc, char **argv)
 			cascade = atof(v);
 		else if (!strcmp(k, "--check"))
 			check = atof(v);
+		else if (!strcmp(k, "--roll"))
+			fuse.min_roll_confidence = atof(v);
+		else if (!strcmp(k, "--save"))
+			save = atoi(v);
+		else if (!strcmp(k, "--save-dir"))
+			save_dir = v;
 		else if (!strcmp(k, "--size")) {
 			if (sscanf(v, "%dx%d", &w, &h) != 2)
 				return 2;
@@ -548,7 +628,9 @@ int main(int argc, char **argv)
 	struct mtb_register_result *res = calloc((size_t)n, sizeof *res);
 	double *t_read = calloc((size_t)n, sizeof *t_read);
 	double(*pos)[MTB_LAYOUT_MAX_ELEMENTS] = calloc((size_t)n, sizeof *pos);
-	if (!img || !truth || !res || !t_read || !pos)
+	double(*truth_h)[9] = calloc((size_t)n, sizeof *truth_h);
+	double(*off)[MTB_LAYOUT_MAX_ELEMENTS][2] = calloc((size_t)n, sizeof *off);
+	if (!img || !truth || !res || !t_read || !pos || !truth_h || !off)
 		return 1;
 	uint64_t r = seed, cam_seed = 0;
 	double t_render = now_s();
@@ -563,10 +645,13 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			memcpy(pos[i * frames + f], tr.position, sizeof pos[0]);
+			memcpy(truth_h[i * frames + f], tr.face_to_px, sizeof truth_h[0]);
 		}
 	}
 
 	t_render = now_s() - t_render;
+	if (save >= 0 && save < count && save_frames(&l, img + save * frames, frames, save, save_dir) != 0)
+		return 1;
 	bool *near = calloc((size_t)n, sizeof *near);
 	if (!near)
 		return 1;
@@ -574,7 +659,7 @@ int main(int argc, char **argv)
 	if (!t_rest)
 		return 1;
 	struct job j = { &l, img, n, models, res, truth_pointers ? pos : NULL, t_read, t_rest, near, sequence && track, batch,
-			 cascade, check, NULL, 0, 0 };
+			 cascade, check, &fuse, sequence ? NULL : truth_h, off, 0, 0 };
 	run_job(&j);
 	if (j.rc != MTB_OK)
 		return 1;
@@ -582,7 +667,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++)
 		n_near += near[i];
 	free(near);
-	if (dump && dump_results(dump, &l, res, n, frames, truth, pos) != 0)
+	if (dump && dump_results(dump, &l, res, n, frames, truth, pos, sequence ? NULL : off) != 0)
 		return 1;
 	if (dump2) {
 		/* The same frames read again with the second cascade setting. */
@@ -590,9 +675,9 @@ int main(int argc, char **argv)
 		if (!res2)
 			return 1;
 		struct job j2 = { &l, img, n, models, res2, truth_pointers ? pos : NULL, NULL, NULL, NULL,
-				  sequence && track, batch, cascade2, check, NULL, 0, 0 };
+				  sequence && track, batch, cascade2, check, NULL, NULL, NULL, 0, 0 };
 		run_job(&j2);
-		if (j2.rc != MTB_OK || dump_results(dump2, &l, res2, n, frames, truth, pos) != 0)
+		if (j2.rc != MTB_OK || dump_results(dump2, &l, res2, n, frames, truth, pos, NULL) != 0)
 			return 1;
 		free(res2);
 	}
@@ -625,7 +710,7 @@ int main(int argc, char **argv)
 		if (!rb)
 			return 1;
 		struct job jb = { &l, img, n, models, rb, truth_pointers ? pos : NULL, NULL, NULL, NULL,
-				  sequence && track, batch, 0.0, 0.0, &before, 0, 0 };
+				  sequence && track, batch, 0.0, 0.0, &before, NULL, NULL, 0, 0 };
 		run_job(&jb);
 		if (jb.rc != MTB_OK)
 			return 1;
@@ -645,7 +730,7 @@ int main(int argc, char **argv)
 			snprintf(what, sizeof what, "before (every view, MTB_REGISTER_FUSE_BEFORE): %d frames combined", frames);
 			tally_print(what, &bc);
 		}
-		if (dump_before && dump_results(dump_before, &l, rb, n, frames, truth, pos) != 0)
+		if (dump_before && dump_results(dump_before, &l, rb, n, frames, truth, pos, NULL) != 0)
 			return 1;
 		free(rb);
 	}
@@ -690,7 +775,7 @@ int main(int argc, char **argv)
 		double t0 = now_s();
 		for (int t = 0; t < threads; t++) {
 			jobs[t] = (struct job){ &l, img, n, models, NULL, truth_pointers ? pos : NULL, NULL, NULL, NULL,
-					   sequence && track, batch, cascade, check, NULL, 0, 0 };
+					   sequence && track, batch, cascade, check, NULL, NULL, NULL, 0, 0 };
 			pthread_create(&th[t], NULL, run_job, &jobs[t]);
 		}
 		for (int t = 0; t < threads; t++)

@@ -143,6 +143,25 @@ TEST(ReaderDecide, FlatDistributionIsRefused)
 	EXPECT_LT(r.confidence, 0.2);
 }
 
+TEST(ReaderDecide, SpreadOverHalfADigitIsRefusedForLowConfidenceOnly)
+{
+	// A roller a third of the way from 2 to 3, the mass spread over 2.1-2.6: one half-digit,
+	// but not a position to +-0.2.
+	auto p = peak({ { 21, 0.15f }, { 22, 0.15f }, { 23, 0.2f }, { 24, 0.2f }, { 25, 0.15f }, { 26, 0.15f } });
+	mtb_reading r;
+	mtb_reader_decide(p.data(), &mtb_reader_digit_rules, &r);
+	EXPECT_TRUE(r.refused);
+	EXPECT_TRUE(r.low_confidence) << r.reason;
+	EXPECT_LT(r.confidence, 0.9);
+	EXPECT_NEAR(r.within_half, 1.0, 1e-6);
+	// Far apart is refused for its ambiguity, not merely for a low confidence.
+	auto q = peak({ { 30, 0.7f }, { 80, 0.3f } });
+	mtb_reader_decide(q.data(), &mtb_reader_digit_rules, &r);
+	EXPECT_TRUE(r.refused);
+	EXPECT_FALSE(r.low_confidence) << r.reason;
+	EXPECT_NEAR(r.within_half, 0.7, 1e-6);
+}
+
 TEST(ReaderDecide, NothingRecognisedIsRefused)
 {
 	auto p = peak({ { 50, 0.3f } }, 0.7f);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -376,4 +377,65 @@ TEST(RegisterFuse, WeakAndStrainedTogetherIsRefused)
 	r = fuse(l, rd);
 	EXPECT_FALSE(r.refused) << r.reason;
 	EXPECT_GE(r.confidence, 0.5);
+}
+
+/* A roller its reader refused only for a low confidence (sure of the half-digit, not of the
+ * tenth) is used when the element below puts it between two digits, and only then. */
+TEST(RegisterFuse, RollerUnsureOfTheTenthIsUsedOnlyBetweenTwoDigits)
+{
+	struct mtb_layout l = load("roller8-pointer4");
+	int last = l.n_rollers - 1;
+	struct mtb_reading unsure = {};
+	unsure.refused = true;
+	unsure.low_confidence = true;
+	unsure.confidence = 0.7;
+	unsure.within_half = 0.97;
+	std::snprintf(unsure.reason, sizeof unsure.reason, "low confidence (0.70)");
+
+	/* The last roller half-way from 4 to 5, as the first pointer at 5 says. */
+	int64_t w = mtb_layout_weight_ul(&l, last);
+	int64_t v = 12340 * w + 4 * w + w / 2;
+	std::vector<struct mtb_reading> r = readings(l, v, true);
+	ASSERT_NEAR(r[last].value, 4.5, 0.051);
+	struct mtb_reading keep = r[last];
+	unsure.value = 4.4;
+	r[last] = unsure;
+	struct mtb_register_result out = fuse(l, r);
+	ASSERT_FALSE(out.refused) << out.reason;
+	EXPECT_LE(std::llabs(out.volume_ul - v), 5);
+	EXPECT_LE(out.confidence, 0.97);
+
+	/* Not with the option off, */
+	struct mtb_register_fuse_opts off = MTB_REGISTER_FUSE_DEFAULTS;
+	off.min_roll_confidence = 0;
+	ASSERT_EQ(mtb_register_fuse(&l, r.data(), (int)r.size(), &off, &out), MTB_OK);
+	EXPECT_TRUE(out.refused);
+	/* nor when the reader is not sure of the half-digit either, */
+	r[last].within_half = 0.6;
+	out = fuse(l, r);
+	EXPECT_TRUE(out.refused);
+	EXPECT_NE(std::string(out.reason).find("low confidence"), std::string::npos) << out.reason;
+	/* nor when it was refused for another reason (ambiguous, nothing recognised, unstable), */
+	r[last].within_half = 0.97;
+	r[last].low_confidence = false;
+	out = fuse(l, r);
+	EXPECT_TRUE(out.refused);
+
+	/* nor when the element below says the roller stands at its digit: then it should show
+	 * one clean digit, and not being sure of it is a warning. */
+	int64_t v0 = 12340 * w + 4 * w + 3 * w / 100;
+	r = readings(l, v0, true);
+	unsure.value = 4.0;
+	r[last] = unsure;
+	out = fuse(l, r);
+	EXPECT_TRUE(out.refused);
+	EXPECT_NE(std::string(out.reason).find("of the way to the next digit"), std::string::npos) << out.reason;
+
+	/* A roller above another roller is between two digits only while the one below passes 9. */
+	r = readings(l, v, true);
+	r[last] = keep;
+	unsure.value = r[last - 1].value;
+	r[last - 1] = unsure;
+	out = fuse(l, r);
+	EXPECT_TRUE(out.refused);
 }
