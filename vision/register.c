@@ -54,6 +54,16 @@ static int64_t wrap_diff(int64_t a, int64_t b, int64_t range)
  * this share of the way from one to the next, up to 1 less it. */
 #define ROLL_FROM 0.2
 
+/* Roller i was refused by its reader only for a low confidence, above another element, and is
+ * sure of its half-digit: it may still be used if the chain finds it between two digits. */
+static bool may_be_in_roll(const struct mtb_layout *l, const struct mtb_reading *el, int n, int i,
+			   const struct mtb_register_fuse_opts *o)
+{
+	const struct mtb_reading *r = &el[i];
+	return r->refused && r->low_confidence && i < l->n_rollers && i < n - 1 && r->value >= 0 && r->value < 10 &&
+	       o->min_roll_confidence > 0 && r->within_half >= o->min_roll_confidence;
+}
+
 int mtb_register_fuse(const struct mtb_layout *l, const struct mtb_reading *el, int n,
 		      const struct mtb_register_fuse_opts *o, struct mtb_register_result *out)
 {
@@ -79,9 +89,7 @@ int mtb_register_fuse(const struct mtb_layout *l, const struct mtb_reading *el, 
 	bool in_roll[MTB_LAYOUT_MAX_ELEMENTS] = { false };
 	for (int i = 0; i < n; i++) {
 		element_name(l, i, name, sizeof name);
-		if (el[i].refused && el[i].low_confidence && i < l->n_rollers && i < n - 1 && el[i].value >= 0 &&
-		    el[i].value < 10 &&
-		    o->min_roll_confidence > 0 && el[i].within_half >= o->min_roll_confidence) {
+		if (may_be_in_roll(l, el, n, i, o)) {
 			in_roll[i] = true;
 			conf = fmin(conf, el[i].within_half);
 			continue;
